@@ -1,0 +1,380 @@
+/**
+ * The fused loops behind every cpu kernel, on plain typed arrays.
+ *
+ * `x` is seen as `[N, C, S]` or `[N, S, C]` (see `NormView`). Each routine walks it once per
+ * sample with per-channel coefficient tables for that sample (`a[c]`, `b[c]` so that
+ * `xhat = x * a[c] + b[c]`), which serves BatchNorm (one table for all samples), GroupNorm,
+ * InstanceNorm and LayerNorm alike. Sums are accumulated in float64 (JS numbers) and results
+ * rounded to float32 once.
+ */
+import type {NormActivation} from '../../src/kernel_names.js';
+import type {NormView} from '../../src/norm_view.js';
+
+export interface ActivationSpec {
+  activation: NormActivation;
+  alpha: number;
+}
+
+const enum Act { Linear, Relu, LeakyRelu, Elu }
+
+function actCode(activation: NormActivation): Act {
+  switch (activation) {
+    case 'relu': return Act.Relu;
+    case 'leakyRelu': return Act.LeakyRelu;
+    case 'elu': return Act.Elu;
+    default: return Act.Linear;
+  }
+}
+
+function activate(z: number, act: Act, alpha: number): number {
+  if (act === Act.Linear || z > 0) return z;
+  if (act === Act.Relu) return 0;
+  if (act === Act.LeakyRelu) return alpha * z;
+  return alpha * (Math.exp(z) - 1);
+}
+
+/** d act(z) / dz, with the subgradient 0 (relu) / alpha (leakyRelu) at z = 0 as PyTorch. */
+function activateGrad(z: number, act: Act, alpha: number): number {
+  if (act === Act.Linear || z > 0) return 1;
+  if (act === Act.Relu) return 0;
+  if (act === Act.LeakyRelu) return alpha;
+  return alpha * Math.exp(z);
+}
+
+/** Statistics slot of every channel within one sample's block of slots. */
+function groupOfChannel(v: NormView): Int32Array {
+  const g = new Int32Array(v.C);
+  for (let c = 0; c < v.C; c++) g[c] = Math.floor(c / v.cpg);
+  return g;
+}
+
+/** First slot of sample `n`. */
+function slotBase(v: NormView, n: number): number {
+  return v.perSample ? n * v.groups : 0;
+}
+
+/** Mean and biased variance per slot, by shifted sums (shift = the slot's first element). */
+export function moments(x: Float32Array, v: NormView): {mean: Float32Array; variance: Float32Array} {
+  const {N, C, S, cpg, slots, count} = v;
+  const shift = new Float64Array(slots);
+  const sum = new Float64Array(slots);
+  const sq = new Float64Array(slots);
+  if (count > 0) {
+    for (let slot = 0; slot < slots; slot++) {
+      const n = v.perSample ? Math.floor(slot / v.groups) : 0;
+      const c = (slot % v.groups) * cpg;
+      shift[slot] = x[v.channelsLast ? n * S * C + c : (n * C + c) * S];
+    }
+  }
+  const group = groupOfChannel(v);
+  if (!v.channelsLast) {
+    for (let n = 0; n < N; n++) {
+      const base = slotBase(v, n);
+      for (let c = 0; c < C; c++) {
+        const slot = base + group[c];
+        const k = shift[slot];
+        let s1 = 0, s2 = 0;
+        for (let i = (n * C + c) * S, end = i + S; i < end; i++) {
+          const d = x[i] - k;
+          s1 += d;
+          s2 += d * d;
+        }
+        sum[slot] += s1;
+        sq[slot] += s2;
+      }
+    }
+  } else {
+    const k = new Float64Array(C);
+    const s1 = new Float64Array(C);
+    const s2 = new Float64Array(C);
+    for (let n = 0; n < N; n++) {
+      const base = slotBase(v, n);
+      if (n === 0 || v.perSample) {
+        for (let c = 0; c < C; c++) k[c] = shift[base + group[c]];
+      }
+      for (let s = 0, i = n * S * C; s < S; s++) {
+        for (let c = 0; c < C; c++, i++) {
+          const d = x[i] - k[c];
+          s1[c] += d;
+          s2[c] += d * d;
+        }
+      }
+      if (v.perSample || n === N - 1) {
+        for (let c = 0; c < C; c++) {
+          sum[base + group[c]] += s1[c];
+          sq[base + group[c]] += s2[c];
+        }
+        s1.fill(0);
+        s2.fill(0);
+      }
+    }
+  }
+  const mean = new Float32Array(slots);
+  const variance = new Float32Array(slots);
+  for (let slot = 0; slot < slots; slot++) {
+    const m = sum[slot] / count;
+    mean[slot] = shift[slot] + m;
+    variance[slot] = Math.max(0, sq[slot] / count - m * m);
+  }
+  return {mean, variance};
+}
+
+/** Per-channel tables of one sample: `xhat = x * a[c] + b[c]`, `gamma[c] * rstd` in `g`. */
+class SampleCoefficients {
+  readonly a: Float64Array;
+  readonly b: Float64Array;
+  readonly g: Float64Array;
+  private readonly group: Int32Array;
+  private readonly rstd: Float64Array;
+
+  constructor(private readonly v: NormView, private readonly mean: Float32Array,
+              variance: Float32Array, epsilon: number, private readonly gamma: Float32Array | null) {
+    this.a = new Float64Array(v.C);
+    this.b = new Float64Array(v.C);
+    this.g = new Float64Array(v.C);
+    this.group = groupOfChannel(v);
+    this.rstd = new Float64Array(variance.length);
+    for (let i = 0; i < variance.length; i++) this.rstd[i] = 1 / Math.sqrt(variance[i] + epsilon);
+  }
+
+  /** Fills the tables for sample `n`; returns false when they already hold them. */
+  load(n: number): boolean {
+    if (n > 0 && !this.v.perSample) return false;
+    const base = slotBase(this.v, n);
+    for (let c = 0; c < this.v.C; c++) {
+      const slot = base + this.group[c];
+      const r = this.rstd[slot];
+      this.a[c] = r;
+      this.b[c] = -this.mean[slot] * r;
+      this.g[c] = this.gamma === null ? r : this.gamma[c] * r;
+    }
+    return true;
+  }
+
+  slotOf(n: number, c: number): number {
+    return slotBase(this.v, n) + this.group[c];
+  }
+
+  rstdOf(slot: number): number {
+    return this.rstd[slot];
+  }
+}
+
+export interface ApplyParams extends ActivationSpec {
+  v: NormView;
+  mean: Float32Array;
+  variance: Float32Array;
+  gamma: Float32Array | null;
+  beta: Float32Array | null;
+  epsilon: number;
+}
+
+/** `y = act(xhat * gamma + beta)`. */
+export function apply(x: Float32Array, p: ApplyParams): Float32Array {
+  const {v, gamma, beta, alpha} = p;
+  const {N, C, S} = v;
+  const act = actCode(p.activation);
+  const co = new SampleCoefficients(v, p.mean, p.variance, p.epsilon, gamma);
+  // y = x * scale[c] + shift[c] folds normalization and affine into one multiply-add.
+  const scale = new Float64Array(C);
+  const shift = new Float64Array(C);
+  const y = new Float32Array(x.length);
+  for (let n = 0; n < N; n++) {
+    if (co.load(n)) {
+      for (let c = 0; c < C; c++) {
+        const gm = gamma === null ? 1 : gamma[c];
+        scale[c] = co.a[c] * gm;
+        shift[c] = co.b[c] * gm + (beta === null ? 0 : beta[c]);
+      }
+    }
+    if (!v.channelsLast) {
+      for (let c = 0; c < C; c++) {
+        const sc = scale[c], sh = shift[c];
+        const start = (n * C + c) * S, end = start + S;
+        if (act === Act.Linear) {
+          for (let i = start; i < end; i++) y[i] = x[i] * sc + sh;
+        } else {
+          for (let i = start; i < end; i++) y[i] = activate(x[i] * sc + sh, act, alpha);
+        }
+      }
+    } else {
+      for (let s = 0, i = n * S * C; s < S; s++) {
+        if (act === Act.Linear) {
+          for (let c = 0; c < C; c++, i++) y[i] = x[i] * scale[c] + shift[c];
+        } else {
+          for (let c = 0; c < C; c++, i++) y[i] = activate(x[i] * scale[c] + shift[c], act, alpha);
+        }
+      }
+    }
+  }
+  return y;
+}
+
+export interface BackwardReduceResult {
+  /** Σ dz per channel: the gradient of beta. */
+  sumDz: Float32Array;
+  /** Σ dz·xhat per channel: the gradient of gamma. */
+  sumDzXhat: Float32Array;
+  /** Σ dz·gamma per slot. */
+  slotSumDzGamma: Float32Array;
+  /** Σ dz·gamma·xhat per slot. */
+  slotSumDzGammaXhat: Float32Array;
+}
+
+/** One pass over `dy` and `x` for every reduction the backward pass needs. */
+export function backwardReduce(dy: Float32Array, x: Float32Array, p: ApplyParams): BackwardReduceResult {
+  const {v, gamma, beta, alpha} = p;
+  const {N, C, S} = v;
+  const act = actCode(p.activation);
+  const co = new SampleCoefficients(v, p.mean, p.variance, p.epsilon, gamma);
+  const chDz = new Float64Array(C);
+  const chDzX = new Float64Array(C);
+  const slotDg = new Float64Array(v.slots);
+  const slotDgX = new Float64Array(v.slots);
+  // Per-sample channel sums, folded into the slots (weighted by gamma) after each sample.
+  const nDz = new Float64Array(C);
+  const nDzX = new Float64Array(C);
+  for (let n = 0; n < N; n++) {
+    co.load(n);
+    const {a, b} = co;
+    if (!v.channelsLast) {
+      for (let c = 0; c < C; c++) {
+        const ac = a[c], bc = b[c];
+        const gm = gamma === null ? 1 : gamma[c], bt = beta === null ? 0 : beta[c];
+        let s1 = 0, s2 = 0;
+        const start = (n * C + c) * S, end = start + S;
+        if (act === Act.Linear) {
+          for (let i = start; i < end; i++) {
+            const d = dy[i];
+            s1 += d;
+            s2 += d * (x[i] * ac + bc);
+          }
+        } else {
+          for (let i = start; i < end; i++) {
+            const xh = x[i] * ac + bc;
+            const d = dy[i] * activateGrad(xh * gm + bt, act, alpha);
+            s1 += d;
+            s2 += d * xh;
+          }
+        }
+        nDz[c] = s1;
+        nDzX[c] = s2;
+      }
+    } else {
+      nDz.fill(0);
+      nDzX.fill(0);
+      for (let s = 0, i = n * S * C; s < S; s++) {
+        if (act === Act.Linear) {
+          for (let c = 0; c < C; c++, i++) {
+            const d = dy[i];
+            nDz[c] += d;
+            nDzX[c] += d * (x[i] * a[c] + b[c]);
+          }
+        } else {
+          for (let c = 0; c < C; c++, i++) {
+            const xh = x[i] * a[c] + b[c];
+            const z = xh * (gamma === null ? 1 : gamma[c]) + (beta === null ? 0 : beta[c]);
+            const d = dy[i] * activateGrad(z, act, alpha);
+            nDz[c] += d;
+            nDzX[c] += d * xh;
+          }
+        }
+      }
+    }
+    for (let c = 0; c < C; c++) {
+      chDz[c] += nDz[c];
+      chDzX[c] += nDzX[c];
+      const gm = gamma === null ? 1 : gamma[c];
+      const slot = co.slotOf(n, c);
+      slotDg[slot] += gm * nDz[c];
+      slotDgX[slot] += gm * nDzX[c];
+    }
+  }
+  return {
+    sumDz: Float32Array.from(chDz),
+    sumDzXhat: Float32Array.from(chDzX),
+    slotSumDzGamma: Float32Array.from(slotDg),
+    slotSumDzGammaXhat: Float32Array.from(slotDgX),
+  };
+}
+
+export interface BackwardApplyParams extends ApplyParams {
+  dy: Float32Array | null;
+  training: boolean;
+  count: number;
+  slotSumDzGamma: Float32Array | null;
+  slotSumDzGammaXhat: Float32Array | null;
+  dMean: Float32Array | null;
+  dVariance: Float32Array | null;
+}
+
+/**
+ * `dx = dz * gamma * rstd + xhat * k1[slot] + k2[slot]`, where in training
+ * `k1 = -rstd * ΣdzγX / count + 2 * dVariance / (rstd * count)` and
+ * `k2 = -rstd * Σdzγ / count + dMean / count` (both zero in inference).
+ */
+export function backwardApply(x: Float32Array, p: BackwardApplyParams): Float32Array {
+  const {v, gamma, beta, alpha, dy, count} = p;
+  const {N, C, S} = v;
+  const act = actCode(p.activation);
+  const co = new SampleCoefficients(v, p.mean, p.variance, p.epsilon, gamma);
+  const k1 = new Float64Array(v.slots);
+  const k2 = new Float64Array(v.slots);
+  if (p.training) {
+    for (let slot = 0; slot < v.slots; slot++) {
+      const r = co.rstdOf(slot);
+      const sg = p.slotSumDzGamma === null ? 0 : p.slotSumDzGamma[slot];
+      const sgx = p.slotSumDzGammaXhat === null ? 0 : p.slotSumDzGammaXhat[slot];
+      const dm = p.dMean === null ? 0 : p.dMean[slot];
+      const dv = p.dVariance === null ? 0 : p.dVariance[slot];
+      k1[slot] = (-r * sgx + 2 * dv / r) / count;
+      k2[slot] = (-r * sg + dm) / count;
+    }
+  }
+  const k1c = new Float64Array(C);
+  const k2c = new Float64Array(C);
+  const dx = new Float32Array(x.length);
+  for (let n = 0; n < N; n++) {
+    if (co.load(n)) {
+      for (let c = 0; c < C; c++) {
+        const slot = co.slotOf(n, c);
+        k1c[c] = k1[slot];
+        k2c[c] = k2[slot];
+      }
+    }
+    const {a, b, g} = co;
+    if (!v.channelsLast) {
+      for (let c = 0; c < C; c++) {
+        const ac = a[c], bc = b[c], gc = g[c], q1 = k1c[c], q2 = k2c[c];
+        const gm = gamma === null ? 1 : gamma[c], bt = beta === null ? 0 : beta[c];
+        const start = (n * C + c) * S, end = start + S;
+        if (dy === null) {
+          for (let i = start; i < end; i++) dx[i] = (x[i] * ac + bc) * q1 + q2;
+        } else if (act === Act.Linear) {
+          for (let i = start; i < end; i++) dx[i] = dy[i] * gc + (x[i] * ac + bc) * q1 + q2;
+        } else {
+          for (let i = start; i < end; i++) {
+            const xh = x[i] * ac + bc;
+            dx[i] = dy[i] * activateGrad(xh * gm + bt, act, alpha) * gc + xh * q1 + q2;
+          }
+        }
+      }
+    } else {
+      for (let s = 0, i = n * S * C; s < S; s++) {
+        for (let c = 0; c < C; c++, i++) {
+          const xh = x[i] * a[c] + b[c];
+          let dz = 0;
+          if (dy !== null) {
+            dz = dy[i];
+            if (act !== Act.Linear) {
+              const z = xh * (gamma === null ? 1 : gamma[c]) + (beta === null ? 0 : beta[c]);
+              dz *= activateGrad(z, act, alpha);
+            }
+          }
+          dx[i] = dz * g[c] + xh * k1c[c] + k2c[c];
+        }
+      }
+    }
+  }
+  return dx;
+}

@@ -1,0 +1,16 @@
+/** Registers every tfjs-norms kernel for the `cpu` backend. */
+import {getKernel, registerKernel, type KernelConfig} from '@tensorflow/tfjs-core';
+import {applyConfig} from './apply.js';
+import {backwardApplyConfig} from './backward_apply.js';
+import {backwardReduceConfig} from './backward_reduce.js';
+import {momentsConfig} from './moments.js';
+import {normalizeTrainingConfig} from './normalize_training.js';
+
+export const cpuKernelConfigs: KernelConfig[] = [
+  momentsConfig, applyConfig, normalizeTrainingConfig, backwardReduceConfig, backwardApplyConfig,
+];
+
+// Idempotent, so that loading both the ESM and CommonJS builds does not warn.
+for (const config of cpuKernelConfigs) {
+  if (getKernel(config.kernelName, config.backendName) == null) registerKernel(config);
+}

@@ -1,0 +1,609 @@
+#!/usr/bin/env python3
+"""Generate golden fixtures for tfjs-norms from PyTorch (float64 oracle).
+
+Usage (from the repo root):  python scripts/gen_fixtures.py
+Writes test/fixtures/{batch_norm,layer_norm,group_norm,instance_norm}.json.
+See scripts/FIXTURES.md for the file format and the covered cases.
+
+Everything is deterministic: each case seeds its own numpy Generator from a
+CRC32 of the case name, so adding/removing a case does not change the others.
+"""
+
+import json
+import os
+import sys
+import zlib
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+torch.use_deterministic_algorithms(True)
+torch.set_num_threads(1)
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT_DIR = os.path.join(REPO_ROOT, "test", "fixtures")
+GENERATOR = "scripts/gen_fixtures.py"
+
+# (activation, alpha) pairs; None means "option not given" (JS default).
+ACTS = [
+    (None, None),  # default -> linear
+    ("linear", None),
+    ("relu", None),
+    ("leakyRelu", 0.2),
+    ("leakyRelu", None),  # default slope 0.01
+    ("elu", None),  # default alpha 1.0
+    ("elu", 0.5),
+    ("elu", 1.0),
+]
+DEFAULT_ALPHA = {"leakyRelu": 0.01, "elu": 1.0}
+DEFAULT_EPS = 1e-5
+# "shifted" cases use x = SHIFT + 0.01 * noise.  The oracle subtracts SHIFT
+# (exact in float64 for float32 inputs) before calling torch: every op here
+# is shift-invariant, and some torch float64 kernels otherwise lose ~1e-6.
+SHIFT = 1000.0
+
+
+# --------------------------------------------------------------------------
+# serialization helpers
+# --------------------------------------------------------------------------
+
+def f32_to_json(v):
+    """Shortest decimal that still maps back to the same float32 when parsed
+    as a double and rounded to float32 (what JS Float32Array does)."""
+    f = np.float32(v)
+    short = float(str(f))  # numpy's shortest float32 repr, parsed as double
+    if np.float32(short) == f:
+        return short
+    return float(f)  # exact value of the float32 as a double (always safe)
+
+
+def enc_input(arr):
+    arr = np.asarray(arr, dtype=np.float32)
+    assert np.all(np.isfinite(arr))
+    return {"shape": list(arr.shape), "data": [f32_to_json(v) for v in arr.ravel()]}
+
+
+def enc_expected(t):
+    if t is None:
+        return None
+    a = t.detach().cpu().numpy().astype(np.float64) if torch.is_tensor(t) else np.asarray(t, np.float64)
+    assert np.all(np.isfinite(a)), "non-finite expected value"
+    return {"shape": list(a.shape), "data": [float(f"{v:.10g}") for v in a.ravel()]}
+
+
+# --------------------------------------------------------------------------
+# generic helpers
+# --------------------------------------------------------------------------
+
+def to_cf(t, fmt):
+    """NHWC (channel last) -> channels-first; identity for NCHW / rank 2."""
+    r = t.dim()
+    if fmt == "NCHW" or r == 2:
+        return t
+    return t.permute(0, r - 1, *range(1, r - 1))
+
+
+def from_cf(t, fmt):
+    r = t.dim()
+    if fmt == "NCHW" or r == 2:
+        return t
+    return t.permute(0, *range(2, r), 1)
+
+
+def apply_act(z, act, alpha):
+    if act is None or act == "linear":
+        return z
+    if act == "relu":
+        return F.relu(z)
+    a = DEFAULT_ALPHA[act] if alpha is None else alpha
+    if act == "leakyRelu":
+        return F.leaky_relu(z, negative_slope=a)
+    if act == "elu":
+        return F.elu(z, alpha=a)
+    raise ValueError(act)
+
+
+def channel_axis(rank, fmt):
+    return 1 if (fmt == "NCHW" or rank == 2) else rank - 1
+
+
+class Gen:
+    def __init__(self, name, attempt):
+        seed = (zlib.crc32(name.encode()) + 7919 * attempt) & 0xFFFFFFFF
+        self.rng = np.random.default_rng(seed)
+
+    def normal(self, shape, scale=1.0, loc=0.0):
+        return (loc + scale * self.rng.standard_normal(shape)).astype(np.float32)
+
+    def uniform(self, shape, lo, hi):
+        return self.rng.uniform(lo, hi, size=shape).astype(np.float32)
+
+    def x(self, shape, shifted):
+        if shifted:
+            noise = self.rng.standard_normal(shape).astype(np.float32)
+            return (np.float32(SHIFT) + np.float32(0.01) * noise).astype(np.float32)
+        # slight offset/scale so that statistics are not trivially 0/1
+        return self.normal(shape, scale=1.5, loc=0.3)
+
+
+def dbl(a, requires_grad=True):
+    if a is None:
+        return None
+    return torch.from_numpy(np.asarray(a, np.float32)).double().requires_grad_(requires_grad)
+
+
+def vjp(y, dy, leaves):
+    """Gradients of sum(y * dy) w.r.t. leaves (None entries stay None)."""
+    present = [t for t in leaves if t is not None]
+    grads = torch.autograd.grad((y * dy).sum(), present, allow_unused=True)
+    out, it = [], iter(grads)
+    for t in leaves:
+        if t is None:
+            out.append(None)
+        else:
+            g = next(it)
+            out.append(torch.zeros_like(t) if g is None else g)
+    return out
+
+
+def make_opts(training=None, fmt=None, eps=None, act=None, alpha=None, groups=None, axes=None):
+    return {
+        "training": training,
+        "dataFormat": fmt,
+        "epsilon": eps,
+        "activation": act,
+        "alpha": alpha,
+        "groups": groups,
+        "axes": axes,
+    }
+
+
+def pick_affine(g, c_shape, affine):
+    """affine: True/False/'gamma'/'beta'."""
+    gamma = beta = None
+    if affine in (True, "gamma"):
+        gamma = g.normal(c_shape, scale=0.5, loc=1.0)
+    if affine in (True, "beta"):
+        beta = g.normal(c_shape, scale=0.5)
+    return gamma, beta
+
+
+def kink_ok(z, act, thr):
+    """Reject draws where a pre-activation sits too close to the kink at 0,
+    where float32 rounding in JS could flip the branch (and the gradient)."""
+    if act is None or act == "linear":
+        return True
+    return float(z.detach().abs().min()) >= thr
+
+
+def build_case(name, op, opts, fn, act, kink_thr):
+    """fn(gen) -> (z_preact, case_dict); retried with a new seed while a
+    pre-activation lies within kink_thr of 0."""
+    for attempt in range(100):
+        g = Gen(name, attempt)
+        z, case = fn(g)
+        if kink_ok(z, act, kink_thr):
+            return {"name": name, "op": op, "opts": opts, **case}
+    raise RuntimeError(f"could not draw inputs away from the kink for {name}")
+
+
+# --------------------------------------------------------------------------
+# batchNorm
+# --------------------------------------------------------------------------
+
+def bn_case(name, shape, training, fmt, affine=True, eps=DEFAULT_EPS, act=None, alpha=None,
+            shifted=False, fmt_given=True, eps_given=True):
+    rank = len(shape)
+    cax = channel_axis(rank, fmt)
+    C = shape[cax]
+    eps_v = DEFAULT_EPS if eps is None else eps
+    kthr = 0.05 if shifted else 1e-3
+    opts = make_opts(training=training, fmt=fmt if fmt_given else None,
+                     eps=eps if eps_given else None, act=act, alpha=alpha)
+    if not eps_given:
+        eps_v = DEFAULT_EPS
+
+    def fn(g):
+        x_np = g.x(shape, shifted)
+        gamma_np, beta_np = pick_affine(g, [C], affine)
+        mean_np = var_np = None
+        if not training:
+            mean_np = g.normal([C], scale=0.5, loc=SHIFT if shifted else 0.2)
+            var_np = g.uniform([C], 0.3, 2.5)
+        dy_np = g.normal(shape)
+
+        x = dbl(x_np)
+        gamma, beta = dbl(gamma_np), dbl(beta_np)
+        mean, var = dbl(mean_np), dbl(var_np)
+        dy = dbl(dy_np, False)
+        off = SHIFT if shifted else 0.0
+        xc = to_cf(x - off, fmt)
+        bshape = [1, C] + [1] * (rank - 2)
+        red = [d for d in range(rank) if d != 1]
+
+        if training:
+            zc = F.batch_norm(xc, None, None, weight=gamma, bias=beta, training=True, eps=eps_v)
+            bmean = xc.detach().mean(dim=red) + off
+            bvar = xc.detach().var(dim=red, unbiased=False)
+            # cross-check against torch's own saved statistics
+            _, smean, sinvstd = torch.native_batch_norm(
+                xc.detach(), None, None, None, None, True, 0.0, eps_v)
+            assert torch.allclose(smean + off, bmean, rtol=1e-12, atol=1e-12)
+            assert torch.allclose(sinvstd, 1.0 / torch.sqrt(bvar + eps_v), rtol=1e-10, atol=0)
+        else:
+            zc = (xc - (mean - off).view(bshape)) / torch.sqrt(var.view(bshape) + eps_v)
+            if gamma is not None:
+                zc = zc * gamma.view(bshape)
+            if beta is not None:
+                zc = zc + beta.view(bshape)
+            ref = F.batch_norm(xc.detach(), mean.detach() - off, var.detach(),
+                               weight=None if gamma is None else gamma.detach(),
+                               bias=None if beta is None else beta.detach(),
+                               training=False, eps=eps_v)
+            assert torch.allclose(zc.detach(), ref, rtol=1e-10, atol=1e-10), name
+            bmean = bvar = None
+        yc = apply_act(zc, act, alpha)
+        y = from_cf(yc, fmt)
+        z = from_cf(zc, fmt)
+        dx, dgamma, dbeta, dmean, dvar = vjp(y, dy, [x, gamma, beta, mean, var])
+        case = {
+            "inputs": {
+                "x": enc_input(x_np),
+                "gamma": None if gamma_np is None else enc_input(gamma_np),
+                "beta": None if beta_np is None else enc_input(beta_np),
+                "mean": None if mean_np is None else enc_input(mean_np),
+                "variance": None if var_np is None else enc_input(var_np),
+                "dy": enc_input(dy_np),
+            },
+            "expected": {
+                "y": enc_expected(y),
+                "mean": enc_expected(bmean),
+                "variance": enc_expected(bvar),
+                "dx": enc_expected(dx),
+                "dgamma": enc_expected(dgamma),
+                "dbeta": enc_expected(dbeta),
+                "dmean": None if training else enc_expected(dmean),
+                "dvariance": None if training else enc_expected(dvar),
+            },
+        }
+        return z, case
+
+    return build_case(name, "batchNorm", opts, fn, act, kthr)
+
+
+def batch_norm_cases():
+    cases = []
+    shapes = {
+        "NHWC": {2: [7, 5], 3: [3, 4, 5], 4: [2, 3, 4, 5], 5: [2, 3, 2, 4, 5]},
+        "NCHW": {2: [7, 5], 3: [3, 5, 4], 4: [2, 5, 3, 4], 5: [2, 5, 3, 2, 4]},
+    }
+    offsets = {(True, "NHWC"): 0, (True, "NCHW"): 3, (False, "NHWC"): 5, (False, "NCHW"): 6}
+    for training in (True, False):
+        for fmt in ("NHWC", "NCHW"):
+            for ri, rank in enumerate((2, 3, 4, 5)):
+                for ai, affine in enumerate((True, False)):
+                    act, alpha = ACTS[(ri * 2 + ai + offsets[(training, fmt)]) % len(ACTS)]
+                    # epsilon variants: rank 3 affine-off uses 1e-3, rank 5 affine-on
+                    # leaves epsilon unset (default 1e-5)
+                    eps, eps_given = DEFAULT_EPS, True
+                    if rank == 3 and not affine:
+                        eps = 1e-3
+                    if rank == 5 and affine:
+                        eps, eps_given = None, False
+                    name = "bn_{}_{}_r{}_{}_{}".format(
+                        "train" if training else "infer", fmt.lower(), rank,
+                        "affine" if affine else "noaffine", act_tag(act, alpha))
+                    name += eps_tag(eps, eps_given)
+                    cases.append(bn_case(name, shapes[fmt][rank], training, fmt, affine,
+                                         eps=eps, act=act, alpha=alpha, eps_given=eps_given))
+    # odd sizes / edges
+    cases += [
+        bn_case("bn_train_nhwc_r4_c1_relu", [2, 3, 4, 1], True, "NHWC", act="relu"),
+        bn_case("bn_train_nchw_r2_c1_linear", [6, 1], True, "NCHW", act="linear"),
+        bn_case("bn_infer_nhwc_r2_c1_elu", [4, 1], False, "NHWC", act="elu"),
+        bn_case("bn_infer_nchw_r3_c1_noaffine", [3, 1, 4], False, "NCHW", affine=False),
+        bn_case("bn_train_nhwc_r2_c130_leakyrelu0.2", [4, 130], True, "NHWC",
+                act="leakyRelu", alpha=0.2),
+        bn_case("bn_train_nchw_r3_c130_elu0.5", [2, 130, 3], True, "NCHW", act="elu", alpha=0.5),
+        bn_case("bn_infer_nchw_r4_c130_n1_relu", [1, 130, 2, 2], False, "NCHW", act="relu"),
+        bn_case("bn_infer_nhwc_r3_c130_noaffine", [2, 2, 130], False, "NHWC", affine=False),
+        bn_case("bn_train_nchw_r4_n1_elu", [1, 3, 4, 5], True, "NCHW", act="elu"),
+        bn_case("bn_train_nhwc_r4_n1_leakyrelu", [1, 4, 5, 3], True, "NHWC", act="leakyRelu"),
+        bn_case("bn_train_nhwc_r5_n1_noaffine", [1, 2, 3, 2, 4], True, "NHWC", affine=False),
+        bn_case("bn_infer_nhwc_r4_n1_relu", [1, 4, 5, 3], False, "NHWC", act="relu"),
+        bn_case("bn_train_nchw_r4_eps1e-3_relu", [2, 4, 3, 3], True, "NCHW", eps=1e-3, act="relu"),
+        bn_case("bn_infer_nhwc_r4_eps1e-3_leakyrelu0.2", [2, 3, 3, 4], False, "NHWC", eps=1e-3,
+                act="leakyRelu", alpha=0.2),
+        # dataFormat not given -> default NHWC
+        bn_case("bn_train_defaultfmt_r4_affine", [2, 3, 4, 5], True, "NHWC", fmt_given=False),
+        bn_case("bn_infer_defaultfmt_r3_elu", [3, 4, 5], False, "NHWC", fmt_given=False, act="elu"),
+        # only one of gamma / beta given
+        bn_case("bn_train_nhwc_r3_gammaonly", [3, 4, 5], True, "NHWC", affine="gamma"),
+        bn_case("bn_train_nchw_r4_betaonly_relu", [2, 5, 3, 4], True, "NCHW", affine="beta",
+                act="relu"),
+        bn_case("bn_infer_nchw_r4_gammaonly", [2, 5, 3, 4], False, "NCHW", affine="gamma"),
+        bn_case("bn_infer_nhwc_r2_betaonly", [6, 4], False, "NHWC", affine="beta"),
+        # cancellation check: x = 1000 + 0.01 * noise
+        bn_case("bn_train_nhwc_r4_shifted", [2, 4, 4, 3], True, "NHWC", shifted=True),
+        bn_case("bn_train_nchw_r3_shifted_relu", [4, 3, 8], True, "NCHW", shifted=True, act="relu"),
+        bn_case("bn_infer_nhwc_r3_shifted", [2, 4, 3], False, "NHWC", shifted=True),
+    ]
+    return cases
+
+
+def eps_tag(eps, eps_given):
+    if not eps_given:
+        return "_defaulteps"
+    return "" if eps == DEFAULT_EPS else f"_eps{eps:g}"
+
+
+def act_tag(act, alpha):
+    if act is None:
+        return "defaultact"
+    tag = act.lower()
+    if alpha is not None:
+        tag += f"{alpha:g}"
+    return tag
+
+
+# --------------------------------------------------------------------------
+# layerNorm
+# --------------------------------------------------------------------------
+
+def ln_case(name, shape, axes, affine=True, eps=DEFAULT_EPS, eps_given=True, shifted=False):
+    rank = len(shape)
+    norm_axes = sorted(a % rank for a in axes)
+    k = len(norm_axes)
+    assert norm_axes == list(range(rank - k, rank)), "layerNorm axes must be trailing"
+    nshape = list(shape[rank - k:])
+    eps_v = eps if eps_given else DEFAULT_EPS
+    opts = make_opts(eps=eps if eps_given else None, axes=list(axes))
+
+    def fn(g):
+        x_np = g.x(shape, shifted)
+        gamma_np, beta_np = pick_affine(g, nshape, affine)
+        dy_np = g.normal(shape)
+        x, gamma, beta = dbl(x_np), dbl(gamma_np), dbl(beta_np)
+        dy = dbl(dy_np, False)
+        y = F.layer_norm(x - (SHIFT if shifted else 0.0), nshape, weight=gamma, bias=beta, eps=eps_v)
+        dx, dgamma, dbeta = vjp(y, dy, [x, gamma, beta])
+        case = {
+            "inputs": {
+                "x": enc_input(x_np),
+                "gamma": None if gamma_np is None else enc_input(gamma_np),
+                "beta": None if beta_np is None else enc_input(beta_np),
+                "mean": None,
+                "variance": None,
+                "dy": enc_input(dy_np),
+            },
+            "expected": {
+                "y": enc_expected(y),
+                "mean": None,
+                "variance": None,
+                "dx": enc_expected(dx),
+                "dgamma": enc_expected(dgamma),
+                "dbeta": enc_expected(dbeta),
+                "dmean": None,
+                "dvariance": None,
+            },
+        }
+        return y, case
+
+    return build_case(name, "layerNorm", opts, fn, None, None)
+
+
+def layer_norm_cases():
+    cases = []
+    shapes = {2: [5, 6], 3: [3, 4, 5], 4: [2, 3, 4, 5], 5: [2, 2, 3, 2, 4]}
+    axes_opts = {1: [-1], 2: [-2, -1], 3: [-3, -2, -1]}
+    i = 0
+    for rank in (2, 3, 4, 5):
+        for k in (1, 2, 3):
+            if k > rank:
+                continue
+            for affine in (True, False):
+                eps, eps_given = DEFAULT_EPS, True
+                if i % 5 == 3:
+                    eps = 1e-3
+                if i % 7 == 5:
+                    eps, eps_given = None, False
+                i += 1
+                name = "ln_r{}_axes{}_{}".format(rank, k, "affine" if affine else "noaffine")
+                name += eps_tag(eps, eps_given)
+                cases.append(ln_case(name, shapes[rank], axes_opts[k], affine, eps, eps_given))
+    cases += [
+        ln_case("ln_r2_d1_affine", [4, 1], [-1]),
+        ln_case("ln_r3_d1_noaffine", [2, 3, 1], [-1], affine=False),
+        ln_case("ln_r2_d130_affine", [3, 130], [-1]),
+        ln_case("ln_r3_d130_axes2_noaffine", [2, 2, 130], [-2, -1], affine=False),
+        ln_case("ln_r3_axes1_n1", [1, 1, 7], [-1]),
+        # positive (trailing) axes
+        ln_case("ln_r4_axespos23_affine", [2, 3, 4, 5], [2, 3]),
+        ln_case("ln_r2_shifted", [4, 16], [-1], shifted=True),
+        ln_case("ln_r3_axes2_shifted_noaffine", [2, 4, 6], [-2, -1], affine=False, shifted=True),
+    ]
+    return cases
+
+
+# --------------------------------------------------------------------------
+# groupNorm / instanceNorm
+# --------------------------------------------------------------------------
+
+def gn_like_case(op, name, shape, fmt, groups=None, affine=True, eps=DEFAULT_EPS, act=None,
+                 alpha=None, shifted=False, fmt_given=True, eps_given=True):
+    rank = len(shape)
+    C = shape[channel_axis(rank, fmt)]
+    eps_v = eps if eps_given else DEFAULT_EPS
+    kthr = 0.05 if shifted else 1e-3
+    opts = make_opts(fmt=fmt if fmt_given else None, eps=eps if eps_given else None,
+                     act=act, alpha=alpha, groups=groups if op == "groupNorm" else None)
+
+    def fn(g):
+        x_np = g.x(shape, shifted)
+        gamma_np, beta_np = pick_affine(g, [C], affine)
+        dy_np = g.normal(shape)
+        x, gamma, beta = dbl(x_np), dbl(gamma_np), dbl(beta_np)
+        dy = dbl(dy_np, False)
+        xc = to_cf(x - (SHIFT if shifted else 0.0), fmt)
+        if op == "groupNorm":
+            zc = F.group_norm(xc, groups, weight=gamma, bias=beta, eps=eps_v)
+        else:
+            zc = F.instance_norm(xc, None, None, weight=gamma, bias=beta,
+                                 use_input_stats=True, eps=eps_v)
+        y = from_cf(apply_act(zc, act, alpha), fmt)
+        z = from_cf(zc, fmt)
+        dx, dgamma, dbeta = vjp(y, dy, [x, gamma, beta])
+        case = {
+            "inputs": {
+                "x": enc_input(x_np),
+                "gamma": None if gamma_np is None else enc_input(gamma_np),
+                "beta": None if beta_np is None else enc_input(beta_np),
+                "mean": None,
+                "variance": None,
+                "dy": enc_input(dy_np),
+            },
+            "expected": {
+                "y": enc_expected(y),
+                "mean": None,
+                "variance": None,
+                "dx": enc_expected(dx),
+                "dgamma": enc_expected(dgamma),
+                "dbeta": enc_expected(dbeta),
+                "dmean": None,
+                "dvariance": None,
+            },
+        }
+        return z, case
+
+    return build_case(name, op, opts, fn, act, kthr)
+
+
+def group_norm_cases():
+    cases = []
+    shapes = {
+        "NHWC": {2: [4, 6], 3: [2, 5, 6], 4: [2, 3, 4, 6], 5: [2, 2, 3, 2, 6]},
+        "NCHW": {2: [4, 6], 3: [2, 6, 5], 4: [2, 6, 3, 4], 5: [2, 6, 2, 3, 2]},
+    }
+    i = 0
+    for fmt in ("NHWC", "NCHW"):
+        for rank in (2, 3, 4, 5):
+            mid = 3 if rank in (2, 4) else 2
+            for groups in (1, mid, 6):
+                for affine in (True, False):
+                    act, alpha = ACTS[(i * 3 + (1 if fmt == "NCHW" else 0)) % len(ACTS)]
+                    eps, eps_given = DEFAULT_EPS, True
+                    if i % 6 == 4:
+                        eps = 1e-3
+                    if i % 11 == 7:
+                        eps, eps_given = None, False
+                    i += 1
+                    if rank == 2 and groups == 6 and act not in (None, "linear"):
+                        # one element per group: z == beta (or 0 without affine);
+                        # keep it linear so no kink question arises
+                        act, alpha = "linear", None
+                    name = "gn_{}_r{}_g{}_{}_{}".format(
+                        fmt.lower(), rank, groups, "affine" if affine else "noaffine",
+                        act_tag(act, alpha)) + eps_tag(eps, eps_given)
+                    cases.append(gn_like_case("groupNorm", name, shapes[fmt][rank], fmt, groups,
+                                              affine, eps, act, alpha, eps_given=eps_given))
+    cases += [
+        gn_like_case("groupNorm", "gn_nhwc_r3_c130_g13_relu", [2, 3, 130], "NHWC", 13, act="relu"),
+        gn_like_case("groupNorm", "gn_nchw_r4_c130_g13_noaffine_elu0.5", [1, 130, 2, 2], "NCHW",
+                     13, affine=False, act="elu", alpha=0.5),
+        gn_like_case("groupNorm", "gn_nchw_r2_c130_g13_leakyrelu0.2", [3, 130], "NCHW", 13,
+                     act="leakyRelu", alpha=0.2),
+        gn_like_case("groupNorm", "gn_nchw_r3_c1_g1", [2, 1, 5], "NCHW", 1),
+        gn_like_case("groupNorm", "gn_nhwc_r4_c1_g1_relu", [2, 3, 2, 1], "NHWC", 1, act="relu"),
+        gn_like_case("groupNorm", "gn_nhwc_r4_c6_g3_n1_leakyrelu", [1, 3, 4, 6], "NHWC", 3,
+                     act="leakyRelu"),
+        gn_like_case("groupNorm", "gn_defaultfmt_r4_g2", [2, 3, 2, 4], "NHWC", 2, fmt_given=False),
+        gn_like_case("groupNorm", "gn_nhwc_r4_g2_gammaonly", [2, 3, 2, 4], "NHWC", 2,
+                     affine="gamma"),
+        gn_like_case("groupNorm", "gn_nchw_r3_g2_betaonly_elu", [2, 4, 5], "NCHW", 2,
+                     affine="beta", act="elu"),
+        gn_like_case("groupNorm", "gn_nhwc_r4_g2_shifted", [2, 3, 3, 4], "NHWC", 2, shifted=True),
+        gn_like_case("groupNorm", "gn_nchw_r3_g3_shifted_relu", [2, 6, 8], "NCHW", 3,
+                     shifted=True, act="relu"),
+    ]
+    return cases
+
+
+def instance_norm_cases():
+    cases = []
+    shapes = {
+        "NHWC": {3: [2, 5, 4], 4: [2, 3, 4, 5], 5: [2, 2, 3, 2, 4]},
+        "NCHW": {3: [2, 4, 5], 4: [2, 5, 3, 4], 5: [2, 4, 2, 3, 2]},
+    }
+    i = 0
+    for fmt in ("NHWC", "NCHW"):
+        for rank in (3, 4, 5):
+            for affine in (True, False):
+                act, alpha = ACTS[(i * 5 + 2) % len(ACTS)]
+                eps, eps_given = DEFAULT_EPS, True
+                if i % 5 == 1:
+                    eps = 1e-3
+                if i % 7 == 4:
+                    eps, eps_given = None, False
+                i += 1
+                name = "in_{}_r{}_{}_{}".format(fmt.lower(), rank,
+                                                "affine" if affine else "noaffine",
+                                                act_tag(act, alpha)) + eps_tag(eps, eps_given)
+                cases.append(gn_like_case("instanceNorm", name, shapes[fmt][rank], fmt, None,
+                                          affine, eps, act, alpha, eps_given=eps_given))
+    cases += [
+        gn_like_case("instanceNorm", "in_nhwc_r3_c1_relu", [2, 6, 1], "NHWC", act="relu"),
+        gn_like_case("instanceNorm", "in_nchw_r4_c1_noaffine", [2, 1, 3, 4], "NCHW", affine=False),
+        gn_like_case("instanceNorm", "in_nhwc_r3_c130_elu", [2, 3, 130], "NHWC", act="elu"),
+        gn_like_case("instanceNorm", "in_nchw_r4_c130_n1_leakyrelu0.2", [1, 130, 2, 2], "NCHW",
+                     act="leakyRelu", alpha=0.2),
+        gn_like_case("instanceNorm", "in_nchw_r3_n1_linear", [1, 3, 7], "NCHW", act="linear"),
+        gn_like_case("instanceNorm", "in_defaultfmt_r4_relu", [2, 3, 2, 4], "NHWC", act="relu",
+                     fmt_given=False),
+        gn_like_case("instanceNorm", "in_nchw_r4_gammaonly", [2, 3, 2, 4], "NCHW",
+                     affine="gamma"),
+        gn_like_case("instanceNorm", "in_nhwc_r4_shifted", [2, 3, 4, 3], "NHWC", shifted=True),
+        gn_like_case("instanceNorm", "in_nchw_r3_shifted_elu0.5", [2, 3, 10], "NCHW",
+                     shifted=True, act="elu", alpha=0.5),
+    ]
+    return cases
+
+
+# --------------------------------------------------------------------------
+# output
+# --------------------------------------------------------------------------
+
+def write_file(fname, cases):
+    names = [c["name"] for c in cases]
+    assert len(names) == len(set(names)), f"duplicate case names in {fname}"
+    head = json.dumps({"generator": GENERATOR, "torch": torch.__version__})[:-1]
+    lines = [json.dumps(c, separators=(",", ":"), allow_nan=False) for c in cases]
+    text = head + ', "cases": [\n' + ",\n".join(lines) + "\n]}\n"
+    json.loads(text)  # sanity
+    path = os.path.join(OUT_DIR, fname)
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.write(text)
+    return path, len(cases), len(text.encode())
+
+
+def main():
+    os.makedirs(OUT_DIR, exist_ok=True)
+    files = [
+        ("batch_norm.json", batch_norm_cases),
+        ("layer_norm.json", layer_norm_cases),
+        ("group_norm.json", group_norm_cases),
+        ("instance_norm.json", instance_norm_cases),
+    ]
+    total_cases = total_bytes = 0
+    print(f"torch {torch.__version__}, numpy {np.__version__}")
+    for fname, builder in files:
+        path, n, size = write_file(fname, builder())
+        total_cases += n
+        total_bytes += size
+        print(f"  {os.path.relpath(path, REPO_ROOT):36s} {n:4d} cases {size / 1024:9.1f} KiB")
+    print(f"  {'total':36s} {total_cases:4d} cases {total_bytes / 1024:9.1f} KiB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

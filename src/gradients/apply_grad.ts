@@ -1,0 +1,25 @@
+import {add, mul, pow, reshape, rsqrt, scalar, type GradConfig, type Tensor} from '@tensorflow/tfjs-core';
+import {NormsApply, type NormsApplyAttrs} from '../kernel_names.js';
+import {backwardApply, backwardReduce} from './backward.js';
+
+/**
+ * Inference mode (given statistics). With `r = (variance + eps)^-1/2`:
+ * `dmean = -r * Σ dz·γ`, `dvariance = -r³/2 * Σ dz·γ·xhat` per slot.
+ */
+export const applyGradConfig: GradConfig = {
+  kernelName: NormsApply,
+  inputsToSave: ['x', 'mean', 'variance', 'gamma', 'beta'],
+  gradFunc: (dy, saved, attrs) => {
+    const [x, mean, variance, gamma, beta] = saved;
+    const a = attrs as NormsApplyAttrs;
+    const sums = backwardReduce({dy: dy as Tensor, x, mean, variance, gamma, beta}, a);
+    return {
+      x: () => backwardApply({x, mean, variance, dy: dy as Tensor, gamma, beta}, a, false, 0),
+      mean: () => mul(sums.slotSumDzGamma, mul(rsqrt(add(variance, a.epsilon)), -1)),
+      variance: () => mul(sums.slotSumDzGammaXhat,
+                          mul(pow(add(variance, a.epsilon), scalar(-1.5)), -0.5)),
+      gamma: () => reshape(sums.sumDzXhat, gamma.shape),
+      beta: () => reshape(sums.sumDz, beta.shape),
+    };
+  },
+};

@@ -1,0 +1,26 @@
+import {reshape, type GradConfig, type Tensor} from '@tensorflow/tfjs-core';
+import {NormsNormalizeTraining, type NormsNormalizeTrainingAttrs} from '../kernel_names.js';
+import {normView} from '../norm_view.js';
+import {backwardApply, backwardReduce} from './backward.js';
+
+/** Training mode: the batch statistics depend on `x`, and `mean`/`variance` are outputs too. */
+export const normalizeTrainingGradConfig: GradConfig = {
+  kernelName: NormsNormalizeTraining,
+  inputsToSave: ['x', 'gamma', 'beta'],
+  outputsToSave: [false, true, true],
+  gradFunc: (dys, saved, attrs) => {
+    const [dy, dMean, dVariance] = dys as Tensor[];
+    const [x, gamma, beta, mean, variance] = saved;
+    const a = attrs as NormsNormalizeTrainingAttrs;
+    const sums = backwardReduce({dy, x, mean, variance, gamma, beta}, a);
+    const count = normView(x.shape, a).count;
+    return {
+      x: () => backwardApply({
+        x, mean, variance, dy, gamma, beta, slotSumDzGamma: sums.slotSumDzGamma,
+        slotSumDzGammaXhat: sums.slotSumDzGammaXhat, dMean, dVariance,
+      }, a, true, count),
+      gamma: () => reshape(sums.sumDzXhat, gamma.shape),
+      beta: () => reshape(sums.sumDz, beta.shape),
+    };
+  },
+};

@@ -1,0 +1,13 @@
+/**
+ * tfjs-norms: normalization ops, kernels and gradients for TensorFlow.js.
+ *
+ * Importing this module registers the `cpu` kernels and every gradient. Import
+ * `tfjs-norms/webgl` or `tfjs-norms/node` for the other backends.
+ */
+import '../kernels/cpu/register_all.js';
+import './gradients/register_all.js';
+
+export * from './ops/index.js';
+export * as kernelNames from './kernel_names.js';
+export type {NormActivation} from './kernel_names.js';
+export {version} from './version.js';

@@ -1,0 +1,81 @@
+/**
+ * Kernel names of tfjs-norms and the typed inputs and attributes of each kernel.
+ *
+ * Every norm variant runs through the same five kernels on a *view* of `x`
+ * (see `norm_view.ts`): statistics (`NormsMoments`), apply (`NormsApply`), the fused
+ * training forward (`NormsNormalizeTraining` = moments + apply in one kernel), and the
+ * backward pair (`NormsBackwardReduce`, `NormsBackwardApply`). Names carry the `Norms`
+ * prefix so they never collide with tfjs-core's kernels.
+ */
+import type {NamedAttrMap, TensorInfo} from '@tensorflow/tfjs-core';
+
+/** Activations fused into the apply and backward kernels. */
+export type NormActivation = 'linear' | 'relu' | 'leakyRelu' | 'elu';
+export const NORM_ACTIVATIONS: readonly NormActivation[] = ['linear', 'relu', 'leakyRelu', 'elu'];
+
+/**
+ * How a kernel views `x`. The shape splits into `[batch axes][channel axes][spatial axes]`
+ * (`layout: 'NCS'`) or `[batch axes][spatial axes][channel axes]` (`layout: 'NSC'`), giving
+ * `N`, `C`, `S` as the products of each block. Channels are split into `groups` contiguous
+ * groups; there is one statistics slot per group (`perSample: false`, BatchNorm) or per
+ * sample and group (`perSample: true`: LayerNorm, GroupNorm, InstanceNorm).
+ */
+export interface NormViewAttrs extends NamedAttrMap {
+  layout: 'NCS' | 'NSC';
+  batchAxes: number;
+  channelAxes: number;
+  groups: number;
+  perSample: boolean;
+}
+
+/** The elementwise part: `y = act((x - mean) * rsqrt(variance + epsilon) * gamma + beta)`. */
+export interface NormApplyAttrs extends NormViewAttrs {
+  epsilon: number;
+  activation: NormActivation;
+  alpha: number;
+}
+
+export const NormsMoments = 'NormsMoments';
+export type NormsMomentsInputs = {x: TensorInfo};
+/** Outputs `[mean, variance]`, each `[slots]`, variance biased. */
+export type NormsMomentsAttrs = NormViewAttrs;
+
+export const NormsApply = 'NormsApply';
+export type NormsApplyInputs = {
+  x: TensorInfo; mean: TensorInfo; variance: TensorInfo; gamma?: TensorInfo; beta?: TensorInfo;
+};
+export type NormsApplyAttrs = NormApplyAttrs;
+
+export const NormsNormalizeTraining = 'NormsNormalizeTraining';
+export type NormsNormalizeTrainingInputs = {x: TensorInfo; gamma?: TensorInfo; beta?: TensorInfo};
+/** Outputs `[y, mean, variance]`. */
+export type NormsNormalizeTrainingAttrs = NormApplyAttrs;
+
+export const NormsBackwardReduce = 'NormsBackwardReduce';
+export type NormsBackwardReduceInputs = {
+  dy: TensorInfo; x: TensorInfo; mean: TensorInfo; variance: TensorInfo;
+  gamma?: TensorInfo; beta?: TensorInfo;
+};
+/**
+ * Outputs `[sumDz, sumDzXhat, slotSumDzGamma, slotSumDzGammaXhat]`: with `dz = dy * act'(z)`,
+ * the first two per channel (`[C]`, the gradients of beta and gamma), the last two per slot.
+ */
+export type NormsBackwardReduceAttrs = NormApplyAttrs;
+
+export const NormsBackwardApply = 'NormsBackwardApply';
+export type NormsBackwardApplyInputs = {
+  x: TensorInfo; mean: TensorInfo; variance: TensorInfo;
+  dy?: TensorInfo; gamma?: TensorInfo; beta?: TensorInfo;
+  slotSumDzGamma?: TensorInfo; slotSumDzGammaXhat?: TensorInfo;
+  dMean?: TensorInfo; dVariance?: TensorInfo;
+};
+/**
+ * `dx = invstd * (dz * gamma - slotSumDzGamma / count - xhat * slotSumDzGammaXhat / count)
+ *       + dMean / count + dVariance * 2 * (x - mean) / count`
+ * when `training` (absent inputs count as zero), `dx = invstd * dz * gamma` otherwise.
+ * `count` is the number of elements per slot (global across ranks for SyncBatchNorm).
+ */
+export interface NormsBackwardApplyAttrs extends NormApplyAttrs {
+  training: boolean;
+  count: number;
+}

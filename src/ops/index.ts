@@ -1,0 +1,7 @@
+export {batchNorm} from './batch_norm.js';
+export {groupNorm} from './group_norm.js';
+export {instanceNorm} from './instance_norm.js';
+export {layerNorm} from './layer_norm.js';
+export type {
+  BatchNormOptions, BatchNormResult, DataFormat, GroupNormOptions, LayerNormOptions, NormOptions,
+} from './types.js';

@@ -1,0 +1,53 @@
+import type {Tensor, Tensor1D} from '@tensorflow/tfjs-core';
+import type {NormActivation} from '../kernel_names.js';
+
+export type DataFormat = 'NHWC' | 'NCHW';
+
+/** Options shared by the channel-wise norms (batch, group, instance). */
+export interface NormOptions {
+  /** Scale, shape `[C]`; omitted = 1. */
+  gamma?: Tensor;
+  /** Offset, shape `[C]`; omitted = 0. */
+  beta?: Tensor;
+  /** Added to the variance before the square root. Default `1e-5`. */
+  epsilon?: number;
+  /** `'NHWC'` (default): channels on the last axis; `'NCHW'`: channels on axis 1. */
+  dataFormat?: DataFormat;
+  /** Fused after scale and offset. Default `'linear'`. */
+  activation?: NormActivation;
+  /** leakyRelu slope (default 0.01) or elu alpha (default 1). */
+  alpha?: number;
+}
+
+export interface BatchNormOptions extends NormOptions {
+  /** `true`: normalize with the batch statistics; `false`: with `mean` and `variance`. */
+  training: boolean;
+  /** Per-channel mean, required when `training` is false. */
+  mean?: Tensor1D;
+  /** Per-channel variance, required when `training` is false. */
+  variance?: Tensor1D;
+}
+
+export interface BatchNormResult {
+  y: Tensor;
+  /** The batch mean (training) or a clone of the given mean (inference). */
+  mean: Tensor1D;
+  /** The biased batch variance (training) or a clone of the given variance (inference). */
+  variance: Tensor1D;
+}
+
+export interface GroupNormOptions extends NormOptions {
+  /** Number of contiguous channel groups; must divide C. */
+  groups: number;
+}
+
+export interface LayerNormOptions {
+  /** Trailing axes to normalize over. Default `-1`. */
+  axes?: number | number[];
+  /** Scale with the shape of the normalized axes. */
+  gamma?: Tensor;
+  /** Offset with the shape of the normalized axes. */
+  beta?: Tensor;
+  /** Default `1e-5`. */
+  epsilon?: number;
+}
