@@ -28,7 +28,15 @@ export interface NormViewAttrs extends NamedAttrMap {
   perSample: boolean;
 }
 
-/** The elementwise part: `y = act((x - mean) * rsqrt(variance + epsilon) * gamma + beta)`. */
+/**
+ * The elementwise part: `y = act((x - mean) * rsqrt(variance + epsilon) * gamma + beta)`.
+ *
+ * Kernels that take statistics accept an optional per-slot `shift`: the slot's mean is then
+ * `shift + mean`, with `shift` a value of the data and `mean` the small offset from it. The
+ * training kernels output that pair besides the rounded mean, so that `x - mean` stays exact in
+ * float32 for data far from zero (e.g. 1000 + 0.01 * noise), where a float32 mean alone would
+ * carry a rounding error comparable to the standard deviation.
+ */
 export interface NormApplyAttrs extends NormViewAttrs {
   epsilon: number;
   activation: NormActivation;
@@ -37,24 +45,25 @@ export interface NormApplyAttrs extends NormViewAttrs {
 
 export const NormsMoments = 'NormsMoments';
 export type NormsMomentsInputs = {x: TensorInfo};
-/** Outputs `[mean, variance]`, each `[slots]`, variance biased. */
+/** Outputs `[mean, variance, shift, meanOffset]`, each `[slots]`, variance biased. */
 export type NormsMomentsAttrs = NormViewAttrs;
 
 export const NormsApply = 'NormsApply';
 export type NormsApplyInputs = {
   x: TensorInfo; mean: TensorInfo; variance: TensorInfo; gamma?: TensorInfo; beta?: TensorInfo;
+  shift?: TensorInfo;
 };
 export type NormsApplyAttrs = NormApplyAttrs;
 
 export const NormsNormalizeTraining = 'NormsNormalizeTraining';
 export type NormsNormalizeTrainingInputs = {x: TensorInfo; gamma?: TensorInfo; beta?: TensorInfo};
-/** Outputs `[y, mean, variance]`. */
+/** Outputs `[y, mean, variance, shift, meanOffset]` (see `NormApplyAttrs` for the last two). */
 export type NormsNormalizeTrainingAttrs = NormApplyAttrs;
 
 export const NormsBackwardReduce = 'NormsBackwardReduce';
 export type NormsBackwardReduceInputs = {
   dy: TensorInfo; x: TensorInfo; mean: TensorInfo; variance: TensorInfo;
-  gamma?: TensorInfo; beta?: TensorInfo;
+  gamma?: TensorInfo; beta?: TensorInfo; shift?: TensorInfo;
 };
 /**
  * Outputs `[sumDz, sumDzXhat, slotSumDzGamma, slotSumDzGammaXhat]`: with `dz = dy * act'(z)`,
@@ -64,7 +73,7 @@ export type NormsBackwardReduceAttrs = NormApplyAttrs;
 
 export const NormsBackwardApply = 'NormsBackwardApply';
 export type NormsBackwardApplyInputs = {
-  x: TensorInfo; mean: TensorInfo; variance: TensorInfo;
+  x: TensorInfo; mean: TensorInfo; variance: TensorInfo; shift?: TensorInfo;
   dy?: TensorInfo; gamma?: TensorInfo; beta?: TensorInfo;
   slotSumDzGamma?: TensorInfo; slotSumDzGammaXhat?: TensorInfo;
   dMean?: TensorInfo; dVariance?: TensorInfo;

@@ -5,7 +5,7 @@
 import type {DataType, KernelBackend, NamedAttrMap, TensorInfo} from '@tensorflow/tfjs-core';
 import type {NormApplyAttrs} from '../../src/kernel_names.js';
 import {normView} from '../../src/norm_view.js';
-import type {ApplyParams} from './norm_loops.js';
+import {slotMeans, type ApplyParams} from './norm_loops.js';
 
 export function values(backend: KernelBackend, t: TensorInfo): Float32Array {
   return backend.readSync(t.dataId) as Float32Array;
@@ -23,12 +23,13 @@ export function output(backend: KernelBackend, data: Float32Array, shape: number
 /** The parameters of the elementwise loops from a kernel's inputs and attributes. */
 export function applyParams(
     backend: KernelBackend,
-    inputs: {x: TensorInfo; mean: TensorInfo; variance: TensorInfo; gamma?: TensorInfo; beta?: TensorInfo},
+    inputs: {x: TensorInfo; mean: TensorInfo; variance: TensorInfo; gamma?: TensorInfo; beta?: TensorInfo;
+             shift?: TensorInfo},
     attrs: NamedAttrMap): ApplyParams {
   const a = attrs as NormApplyAttrs;
   return {
     v: normView(inputs.x.shape, a),
-    mean: values(backend, inputs.mean),
+    mean: slotMeans(values(backend, inputs.mean), optionalValues(backend, inputs.shift)),
     variance: values(backend, inputs.variance),
     gamma: optionalValues(backend, inputs.gamma),
     beta: optionalValues(backend, inputs.beta),

@@ -11,7 +11,7 @@ export const momentsConfig: KernelConfig = {
     const {x} = inputs as NormsMomentsInputs;
     const b = backend as KernelBackend;
     const v = normView(x.shape, attrs as NormsMomentsAttrs);
-    const {mean, variance} = moments(values(b, x), v);
-    return [output(b, mean, [v.slots]), output(b, variance, [v.slots])];
+    const m = moments(values(b, x), v);
+    return [m.mean, m.variance, m.shift, m.meanOffset].map((t) => output(b, t, [v.slots]));
   },
 };

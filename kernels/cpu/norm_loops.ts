@@ -53,8 +53,18 @@ function slotBase(v: NormView, n: number): number {
   return v.perSample ? n * v.groups : 0;
 }
 
+export interface Moments {
+  /** Mean per slot in float64, for the fused training kernel. */
+  exactMean: Float64Array;
+  mean: Float32Array;
+  variance: Float32Array;
+  /** The slot's first element, and the mean's offset from it. */
+  shift: Float32Array;
+  meanOffset: Float32Array;
+}
+
 /** Mean and biased variance per slot, by shifted sums (shift = the slot's first element). */
-export function moments(x: Float32Array, v: NormView): {mean: Float32Array; variance: Float32Array} {
+export function moments(x: Float32Array, v: NormView): Moments {
   const {N, C, S, cpg, slots, count} = v;
   const shift = new Float64Array(slots);
   const sum = new Float64Array(slots);
@@ -109,14 +119,23 @@ export function moments(x: Float32Array, v: NormView): {mean: Float32Array; vari
       }
     }
   }
-  const mean = new Float32Array(slots);
+  const exactMean = new Float64Array(slots);
+  const meanOffset = new Float32Array(slots);
   const variance = new Float32Array(slots);
   for (let slot = 0; slot < slots; slot++) {
     const m = sum[slot] / count;
-    mean[slot] = shift[slot] + m;
+    meanOffset[slot] = m;
+    exactMean[slot] = shift[slot] + m;
     variance[slot] = Math.max(0, sq[slot] / count - m * m);
   }
-  return {mean, variance};
+  return {exactMean, mean: Float32Array.from(exactMean), variance, shift: Float32Array.from(shift), meanOffset};
+}
+
+/** The slot means in float64: `shift + mean` when a shift is given. */
+export function slotMeans(mean: Float32Array, shift: Float32Array | null): Float64Array {
+  const m = Float64Array.from(mean);
+  if (shift !== null) for (let i = 0; i < m.length; i++) m[i] += shift[i];
+  return m;
 }
 
 /** Per-channel tables of one sample: `xhat = x * a[c] + b[c]`, `gamma[c] * rstd` in `g`. */
@@ -127,7 +146,7 @@ class SampleCoefficients {
   private readonly group: Int32Array;
   private readonly rstd: Float64Array;
 
-  constructor(private readonly v: NormView, private readonly mean: Float32Array,
+  constructor(private readonly v: NormView, private readonly mean: Float64Array,
               variance: Float32Array, epsilon: number, private readonly gamma: Float32Array | null) {
     this.a = new Float64Array(v.C);
     this.b = new Float64Array(v.C);
@@ -162,7 +181,8 @@ class SampleCoefficients {
 
 export interface ApplyParams extends ActivationSpec {
   v: NormView;
-  mean: Float32Array;
+  /** Slot means in float64 (see `slotMeans`). */
+  mean: Float64Array;
   variance: Float32Array;
   gamma: Float32Array | null;
   beta: Float32Array | null;

@@ -13,11 +13,14 @@ export const normalizeTrainingConfig: KernelConfig = {
     const a = attrs as NormsNormalizeTrainingAttrs;
     const v = normView(x.shape, a);
     const xs = values(b, x);
-    const {mean, variance} = moments(xs, v);
+    const m = moments(xs, v);
     const y = apply(xs, {
-      v, mean, variance, gamma: optionalValues(b, gamma), beta: optionalValues(b, beta),
+      v, mean: m.exactMean, variance: m.variance, gamma: optionalValues(b, gamma), beta: optionalValues(b, beta),
       epsilon: a.epsilon, activation: a.activation, alpha: a.alpha,
     });
-    return [output(b, y, x.shape), output(b, mean, [v.slots]), output(b, variance, [v.slots])];
+    return [
+      output(b, y, x.shape),
+      ...[m.mean, m.variance, m.shift, m.meanOffset].map((t) => output(b, t, [v.slots])),
+    ];
   },
 };

@@ -56,11 +56,15 @@ const KNOWN_WHEELS = {
 // Members of the wheel we need. Headers: the closure of what binding/*.cc
 // includes (c_api.h, eager/c_api.h, ctstring*.h and what they pull in).
 const WHEEL_LIBS = ['libtensorflow_cc.so.2', 'libtensorflow_framework.so.2'];
+// The tsl headers moved between releases (2.12: tensorflow/tsl/; 2.15:
+// tsl/c + tsl/platform; 2.20: tsl/platform + xla/tsl/c), so take the tsl
+// trees whole (a few MB); prefixes absent from a wheel are simply skipped.
 const WHEEL_HEADER_PREFIXES = [
   'tensorflow/include/tensorflow/c/',
   'tensorflow/include/tensorflow/core/platform/',
-  'tensorflow/include/tsl/platform/',
-  'tensorflow/include/xla/tsl/c/',
+  'tensorflow/include/tensorflow/tsl/',
+  'tensorflow/include/tsl/',
+  'tensorflow/include/xla/tsl/',
 ];
 
 // ---------------------------------------------------------------------------
@@ -92,6 +96,12 @@ function run(cmd, args, { cwd, logFile, env } = {}) {
 
 function tail(text, n = 40) {
   return text.trimEnd().split('\n').slice(-n).join('\n');
+}
+
+// For compiler output: the first error lines (the cause) plus the tail.
+function errorsAndTail(text) {
+  const errs = text.split('\n').filter((l) => /\berror\b/i.test(l) && !/^gyp (ERR|info)/.test(l)).slice(0, 15);
+  return (errs.length ? errs.join('\n') + '\n...\n' : '') + tail(text, 15);
 }
 
 function sha256File(file) {
@@ -253,9 +263,18 @@ function checkWheelHash(wheel, tfVersion) {
   }
 }
 
+// Marker written after a successful extraction; it records what was
+// extracted so that a change of WHEEL_* above triggers a re-extraction.
+const EXTRACT_MARKER = '.extracted.json';
+const extractManifest = () => JSON.stringify({ libs: WHEEL_LIBS, headers: WHEEL_HEADER_PREFIXES });
 function extractedComplete(dir) {
-  return WHEEL_LIBS.every((l) => fs.existsSync(path.join(dir, 'lib', l))) &&
-    fs.existsSync(path.join(dir, 'include', 'tensorflow', 'c', 'eager', 'c_api.h'));
+  try {
+    return fs.readFileSync(path.join(dir, EXTRACT_MARKER), 'utf8') === extractManifest() &&
+      WHEEL_LIBS.every((l) => fs.existsSync(path.join(dir, 'lib', l))) &&
+      fs.existsSync(path.join(dir, 'include', 'tensorflow', 'c', 'eager', 'c_api.h'));
+  } catch {
+    return false;
+  }
 }
 
 // Extract the two shared libraries and the needed headers into
@@ -302,6 +321,7 @@ print('headers', n)
     fs.rmSync(tmp, { recursive: true, force: true });
     fail(`extracting ${wheel} failed (corrupt download? delete it and rerun)`, tail(res.out));
   }
+  fs.writeFileSync(path.join(tmp, EXTRACT_MARKER), extractManifest());
   fs.rmSync(dest, { recursive: true, force: true });
   fs.renameSync(tmp, dest);
   if (!complete()) fail(`extraction incomplete in ${dest}`);
@@ -370,7 +390,7 @@ function buildAddon(root, pkgDir, target, cacheDir) {
     `--napi_build_version=${target.napiVersion}`];
   if (process.env.PYTHON) args.push(`--python=${process.env.PYTHON}`);
   const res = run(gyp.cmd, args, { cwd: pkgDir, logFile });
-  if (!res.ok) fail(`node-gyp build failed (full log: ${logFile})`, tail(res.out));
+  if (!res.ok) fail(`node-gyp build failed (full log: ${logFile})`, errorsAndTail(res.out));
   if (!fs.existsSync(target.file)) {
     // binding.gyp's action_after_build copies into module_path; do it ourselves if it didn't.
     const built = path.join(pkgDir, 'build', 'Release', `${target.moduleName}.node`);

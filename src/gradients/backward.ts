@@ -7,6 +7,13 @@ import {
   NormsBackwardApply, type NormsBackwardApplyAttrs, NormsBackwardReduce, type NormApplyAttrs,
 } from '../kernel_names.js';
 
+/** Kernel inputs without the absent ones (the engine expects no undefined entries). */
+function defined(inputs: Record<string, Tensor | undefined>): NamedTensorMap {
+  const named: NamedTensorMap = {};
+  for (const [k, t] of Object.entries(inputs)) if (t !== undefined) named[k] = t;
+  return named;
+}
+
 export interface BackwardSums {
   sumDz: Tensor;
   sumDzXhat: Tensor;
@@ -15,19 +22,18 @@ export interface BackwardSums {
 }
 
 export function backwardReduce(
-    inputs: {dy: Tensor; x: Tensor; mean: Tensor; variance: Tensor; gamma: Tensor; beta: Tensor},
+    inputs: {dy: Tensor; x: Tensor; mean: Tensor; variance: Tensor; gamma: Tensor; beta: Tensor;
+             shift?: Tensor},
     attrs: NormApplyAttrs): BackwardSums {
   const [sumDz, sumDzXhat, slotSumDzGamma, slotSumDzGammaXhat] = engine().runKernel(
-      NormsBackwardReduce, inputs as unknown as NamedTensorMap, attrs) as Tensor[];
+      NormsBackwardReduce, defined(inputs), attrs) as Tensor[];
   return {sumDz, sumDzXhat, slotSumDzGamma, slotSumDzGammaXhat};
 }
 
 export function backwardApply(
-    inputs: {x: Tensor; mean: Tensor; variance: Tensor; dy?: Tensor; gamma?: Tensor; beta?: Tensor;
+    inputs: {x: Tensor; mean: Tensor; variance: Tensor; shift?: Tensor; dy?: Tensor; gamma?: Tensor; beta?: Tensor;
              slotSumDzGamma?: Tensor; slotSumDzGammaXhat?: Tensor; dMean?: Tensor; dVariance?: Tensor},
     attrs: NormApplyAttrs, training: boolean, count: number): Tensor {
-  const named: NamedTensorMap = {};
-  for (const [k, t] of Object.entries(inputs)) if (t !== undefined) named[k] = t;
   const a: NormsBackwardApplyAttrs = {...attrs, training, count};
-  return engine().runKernel(NormsBackwardApply, named, a) as Tensor;
+  return engine().runKernel(NormsBackwardApply, defined(inputs), a) as Tensor;
 }

@@ -10,13 +10,13 @@ import {backwardApply} from './backward.js';
 export const momentsGradConfig: GradConfig = {
   kernelName: NormsMoments,
   inputsToSave: ['x'],
-  outputsToSave: [true, true],
+  outputsToSave: [false, true, true, true],
   gradFunc: (dys, saved, attrs) => {
     const [dMean, dVariance] = dys as Tensor[];
-    const [x, mean, variance] = saved;
+    const [x, variance, shift, mean] = saved;
     const a = {...(attrs as NormsMomentsAttrs), epsilon: 1, activation: 'linear' as const, alpha: 0};
     return {
-      x: () => backwardApply({x, mean, variance, dMean, dVariance}, a, true, normView(x.shape, a).count),
+      x: () => backwardApply({x, mean, shift, variance, dMean, dVariance}, a, true, normView(x.shape, a).count),
     };
   },
 };

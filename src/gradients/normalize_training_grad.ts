@@ -7,16 +7,17 @@ import {backwardApply, backwardReduce} from './backward.js';
 export const normalizeTrainingGradConfig: GradConfig = {
   kernelName: NormsNormalizeTraining,
   inputsToSave: ['x', 'gamma', 'beta'],
-  outputsToSave: [false, true, true],
+  // variance, shift and meanOffset: the exact mean is shift + meanOffset (see kernel_names.ts).
+  outputsToSave: [false, false, true, true, true],
   gradFunc: (dys, saved, attrs) => {
     const [dy, dMean, dVariance] = dys as Tensor[];
-    const [x, gamma, beta, mean, variance] = saved;
+    const [x, gamma, beta, variance, shift, mean] = saved;
     const a = attrs as NormsNormalizeTrainingAttrs;
-    const sums = backwardReduce({dy, x, mean, variance, gamma, beta}, a);
+    const sums = backwardReduce({dy, x, mean, variance, gamma, beta, shift}, a);
     const count = normView(x.shape, a).count;
     return {
       x: () => backwardApply({
-        x, mean, variance, dy, gamma, beta, slotSumDzGamma: sums.slotSumDzGamma,
+        x, mean, shift, variance, dy, gamma, beta, slotSumDzGamma: sums.slotSumDzGamma,
         slotSumDzGammaXhat: sums.slotSumDzGammaXhat, dMean, dVariance,
       }, a, true, count),
       gamma: () => reshape(sums.sumDzXhat, gamma.shape),

@@ -33,8 +33,10 @@ export function normalize(
   const gamma = params.gamma ?? fill(paramShape, 1);
   const beta = params.beta ?? fill(paramShape, 0);
   if (params.training) {
-    const [y, mean, variance] = engine().runKernel(
+    const [y, mean, variance, shift, meanOffset] = engine().runKernel(
         NormsNormalizeTraining, {x, gamma, beta}, attrs) as Tensor[];
+    shift.dispose();
+    meanOffset.dispose();
     return {y, mean: mean as Tensor1D, variance: variance as Tensor1D};
   }
   const inputs: NamedTensorMap = {x, mean: params.mean!, variance: params.variance!, gamma, beta};

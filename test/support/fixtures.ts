@@ -1,0 +1,124 @@
+/**
+ * Checks one PyTorch fixture case (scripts/gen_fixtures.py) against the ops, on whatever
+ * backend is active. Free of jest so that the browser suites can run it too.
+ */
+import type * as tfType from '@tensorflow/tfjs-core';
+
+type TF = typeof tfType;
+
+export interface FixtureTensor {shape: number[]; data: number[]}
+
+export interface FixtureCase {
+  name: string;
+  op: 'batchNorm' | 'layerNorm' | 'groupNorm' | 'instanceNorm';
+  opts: Record<string, unknown>;
+  inputs: Record<string, FixtureTensor | null>;
+  expected: Record<string, FixtureTensor | null>;
+}
+
+export interface FixtureFile {generator: string; torch: string; cases: FixtureCase[]}
+
+export interface NormOps {
+  batchNorm: (x: tfType.Tensor, o: never) => {y: tfType.Tensor; mean: tfType.Tensor; variance: tfType.Tensor};
+  layerNorm: (x: tfType.Tensor, o: never) => tfType.Tensor;
+  groupNorm: (x: tfType.Tensor, o: never) => tfType.Tensor;
+  instanceNorm: (x: tfType.Tensor, o: never) => tfType.Tensor;
+}
+
+function rmsOf(data: number[]): number {
+  let ss = 0;
+  for (const v of data) ss += v * v;
+  return Math.sqrt(ss / Math.max(1, data.length));
+}
+
+/**
+ * `|a - e| <= rtol * |e| + atol * rms(e)`: relative per element, with a floor scaled to the
+ * tensor so that entries that cancel to ~0 are judged against the tensor's size.
+ */
+export function compare(name: string, actual: ArrayLike<number>, expected: FixtureTensor,
+                        rtol = 1e-4, atol = 1e-4, absFloor = 0): string[] {
+  const e = expected.data;
+  if (actual.length !== e.length) return [`${name}: length ${actual.length} != ${e.length}`];
+  const rms = rmsOf(e);
+  // A reference that is zero but for float64 round-off (e.g. the gradient through a group of
+  // one element) is judged with an absolute tolerance.
+  const floor = Math.max(absFloor, rms < 1e-12 ? atol : atol * rms);
+  const bad: string[] = [];
+  for (let i = 0; i < e.length; i++) {
+    const err = Math.abs(actual[i] - e[i]);
+    if (!(err <= rtol * Math.abs(e[i]) + floor)) {
+      bad.push(`${name}[${i}]: got ${actual[i]}, expected ${e[i]} (err ${err.toExponential(2)})`);
+      if (bad.length >= 3) break;
+    }
+  }
+  return bad;
+}
+
+/** Elements reduced into one statistics slot, or Infinity when statistics are given. */
+export function elementsPerSlot(c: FixtureCase): number {
+  const shape = c.inputs.x!.shape;
+  const size = shape.reduce((a, b) => a * b, 1);
+  const channelAxis = c.opts.dataFormat === 'NCHW' ? 1 : shape.length - 1;
+  const C = shape[channelAxis];
+  switch (c.op) {
+    case 'batchNorm': return c.opts.training ? size / C : Infinity;
+    case 'groupNorm': return size / shape[0] / (c.opts.groups as number);
+    case 'instanceNorm': return size / shape[0] / C;
+    default: {
+      const axes = c.opts.axes ?? [-1];
+      const k = Array.isArray(axes) ? axes.length : 1;
+      return shape.slice(shape.length - k).reduce((a, b) => a * b, 1);
+    }
+  }
+}
+
+/** Runs a case forward and backward; returns the mismatches (empty when it passes). */
+export function checkCase(tf: TF, ops: NormOps, c: FixtureCase): string[] {
+  const t = (f: FixtureTensor | null) => (f ? tf.tensor(f.data, f.shape, 'float32') : undefined);
+  return tf.tidy(() => {
+    const x = t(c.inputs.x)!;
+    const dy = t(c.inputs.dy)!;
+    const gamma = t(c.inputs.gamma);
+    const beta = t(c.inputs.beta);
+    const mean = t(c.inputs.mean);
+    const variance = t(c.inputs.variance);
+    const base: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(c.opts)) if (v !== null && v !== undefined) base[k] = v;
+    const run = (xx: tfType.Tensor, g?: tfType.Tensor, b?: tfType.Tensor,
+                 m?: tfType.Tensor, v?: tfType.Tensor) => {
+      const o: Record<string, unknown> = {...base};
+      if (g) o.gamma = g;
+      if (b) o.beta = b;
+      if (c.op === 'batchNorm') {
+        if (m) o.mean = m;
+        if (v) o.variance = v;
+        return ops.batchNorm(xx, o as never);
+      }
+      return {y: ops[c.op](xx, o as never)};
+    };
+    const out = run(x, gamma, beta, mean, variance) as {y: tfType.Tensor; mean?: tfType.Tensor; variance?: tfType.Tensor};
+    const bad = compare('y', out.y.dataSync(), c.expected.y!);
+    if (c.expected.mean && c.opts.training) bad.push(...compare('mean', out.mean!.dataSync(), c.expected.mean));
+    if (c.expected.variance && c.opts.training) bad.push(...compare('variance', out.variance!.dataSync(), c.expected.variance));
+
+    // Gradients of sum(y * dy) with respect to every input that has an expected gradient.
+    const names = ['x', 'gamma', 'beta', 'mean', 'variance'].filter((n) => c.expected[`d${n}`]);
+    const inputs: Record<string, tfType.Tensor | undefined> = {x, gamma, beta, mean, variance};
+    const grads = tf.grads((...xs: tfType.Tensor[]) => {
+      const m: Record<string, tfType.Tensor | undefined> = {...inputs};
+      names.forEach((n, i) => { m[n] = xs[i]; });
+      return tf.sum(tf.mul(run(m.x!, m.gamma, m.beta, m.mean, m.variance).y, dy));
+    })(names.map((n) => inputs[n]!));
+    // With two elements per slot, xhat = ±1 up to epsilon and dx is what is left after terms of
+    // size |dy| * rstd cancel: float32 resolves it only to about 1e-7 of those terms.
+    const twoPerSlot = elementsPerSlot(c) <= 2;
+    let dyScale = 0;
+    for (const v of c.inputs.dy!.data) dyScale = Math.max(dyScale, Math.abs(v));
+    names.forEach((n, i) => {
+      const e = c.expected[`d${n}`]!;
+      const absFloor = n === 'x' && twoPerSlot ? 1e-6 * dyScale : 0;
+      bad.push(...compare(`d${n}`, grads[i].dataSync(), e, 1e-4, 1e-4, absFloor));
+    });
+    return bad;
+  });
+}
