@@ -177,7 +177,7 @@ function findPackage(root) {
   try {
     pjPath = req.resolve('@tensorflow/tfjs-node/package.json');
   } catch {
-    fail(`@tensorflow/tfjs-node is not installed under ${root}/node_modules.\n` +
+    fail(`@tensorflow/tfjs-node is not installed (not resolvable from ${root}).\n` +
       `  Run \`npm install --ignore-scripts\` first (this script must be run from the project root).`);
   }
   const pkgDir = path.dirname(pjPath);
@@ -434,7 +434,8 @@ function main() {
   const cacheDir = path.resolve(process.env.TFJS_NODE_CACHE_DIR || path.join(root, '.cache', 'tfjs-node'));
   fs.mkdirSync(cacheDir, { recursive: true });
   const target = addonTarget(pkgDir, pjPath, pj);
-  log(`tfjs-node ${pj.version}, tensorflow-cpu ${tfVersion}, N-API v${target.napiVersion}, cache ${cacheDir}`);
+  log(`tfjs-node ${pj.version} at ${pkgDir}`);
+  log(`tensorflow-cpu ${tfVersion}, N-API v${target.napiVersion}, cache ${cacheDir}`);
 
   // libtensorflow: wheel -> extracted libs/headers (both cached) -> <pkg>/deps
   let tfDir = path.join(cacheDir, `tf-${tfVersion}`);

@@ -1,0 +1,100 @@
+/** Section results (bench/results/<section>.json) and the docs/benchmarks.md they render to. */
+import {existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
+import {join} from 'node:path';
+import {TARGETS, type Target} from './targets.js';
+import type {Mode} from './workloads.js';
+
+export interface Row {
+  op: string;
+  shape: number[];
+  mode: Mode;
+  traffic: number;
+  oursMs: number;
+  baselineName: string;
+  baselineMs: number | null;
+  baselineError?: string;
+  addMs: number;
+}
+
+export interface SectionResult {
+  section: string;
+  backend: string;
+  environment: string;
+  date: string;
+  rows: Row[];
+}
+
+const RESULTS = 'bench/results';
+
+export function saveSection(result: SectionResult): void {
+  mkdirSync(RESULTS, {recursive: true});
+  writeFileSync(join(RESULTS, `${result.section}.json`), JSON.stringify(result, null, 2) + '\n');
+}
+
+export function speedup(r: Row): number | null {
+  return r.baselineMs === null ? null : r.baselineMs / r.oursMs;
+}
+
+/** Our time over the yardstick's time scaled to our ideal traffic (1 = memory speed). */
+export function yardstickRatio(r: Row): number {
+  return r.oursMs / (r.addMs * r.traffic / 2);
+}
+
+export function targetsFor(section: string, r: Row): Target[] {
+  return (TARGETS[section] ?? []).filter((t) => t.mode === r.mode && t.op.test(r.op));
+}
+
+export function meets(t: Target, r: Row): boolean | null {
+  if (t.kind === 'yardstick') return yardstickRatio(r) <= t.value;
+  const s = speedup(r);
+  return s === null ? (r.baselineError ? true : null) : s >= t.value;
+}
+
+function fmt(ms: number): string {
+  return ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2);
+}
+
+function renderSection(s: SectionResult): string {
+  const lines = [
+    `## ${s.section} backend`,
+    '',
+    `${s.environment}; ${s.date}. Median wall time per call in ms.`,
+    '',
+    '| op | shape | pass | ours | baseline | baseline ms | speedup | x.add(1) ms | vs yardstick | targets |',
+    '|---|---|---|---:|---|---:|---:|---:|---:|---|',
+  ];
+  for (const r of s.rows) {
+    const sp = speedup(r);
+    const targets = targetsFor(s.section, r).map((t) => {
+      const ok = meets(t, r);
+      const label = t.kind === 'speedup' ? `≥${t.value}× faster` : `≤${t.value}× yardstick`;
+      return `${ok === null ? '?' : ok ? '✅' : '❌'} ${label}`;
+    }).join(', ');
+    lines.push(`| ${r.op} | [${r.shape}] | ${r.mode} | ${fmt(r.oursMs)} | ${r.baselineName} | ` +
+      `${r.baselineMs === null ? `fails: ${r.baselineError ?? 'n/a'}` : fmt(r.baselineMs)} | ` +
+      `${sp === null ? '—' : sp.toFixed(1) + '×'} | ${fmt(r.addMs)} | ${yardstickRatio(r).toFixed(2)}× | ${targets} |`);
+  }
+  lines.push('', '"vs yardstick" is our time divided by the `x.add(1)` time scaled to our ideal memory ' +
+    'traffic (forward: read x twice, write y = 1.5 adds; forward+backward: 8 passes = 4 adds).', '');
+  return lines.join('\n');
+}
+
+export function renderAll(): string {
+  const sections = existsSync(RESULTS)
+    ? readdirSync(RESULTS).filter((f) => f.endsWith('.json')).sort()
+        .map((f) => JSON.parse(readFileSync(join(RESULTS, f), 'utf8')) as SectionResult)
+    : [];
+  const doc = [
+    '# Benchmarks',
+    '',
+    'Written by `npm run bench` (bench/run.ts). Each section compares, in one run on one machine, ' +
+    'every op of tfjs-norms with what a tfjs user has today: `tf.layers.batchNormalization` in ' +
+    'training, `tf.layers.layerNormalization`, and GroupNorm/InstanceNorm built from `tf.moments`. ' +
+    'Forward+backward runs the forward pass and then the gradients with respect to x, gamma and beta ' +
+    'for a given upstream gradient `dy` (`tf.engine().gradients(f, [x, gamma, beta], dy)`), the layer\'s share of a training step. Ratios matter, not absolute times: these machines are noisy.',
+    '',
+    ...sections.map(renderSection),
+  ].join('\n');
+  writeFileSync('docs/benchmarks.md', doc);
+  return doc;
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs everything the tests, benchmarks and demo need, on a fresh machine or an existing
+# checkout (idempotent and quick when already done). Only the npm registry, PyPI and Debian's
+# packages are used.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Dependencies' install scripts are not run: tfjs-node's downloads libtensorflow from a host
+# this environment cannot reach; scripts/tfjs-node/ensure-tfjs-node.mjs builds its addon instead.
+stamp=node_modules/.tfjs-norms-installed
+if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
+  echo "setup: npm ci --ignore-scripts"
+  npm ci --ignore-scripts --no-audit --no-fund
+  touch "$stamp"
+fi

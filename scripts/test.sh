@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The whole test suite: set-up, build, lint, type check, then every jest project. Prints a
+# closing line "tests: N passed, N failed".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+npm run --silent build
+npx eslint .
+npx tsc -p tsconfig.json --noEmit
+
+report=$(mktemp)
+status=0
+npx jest --json --outputFile="$report" "$@" || status=$?
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests + r.numRuntimeErrorTestSuites} failed`);
+  if (r.numTotalTests === 0) { console.error("no tests ran"); process.exit(1); }
+' "$report" || status=1
+rm -f "$report"
+exit $status
