@@ -60,9 +60,17 @@ export type NormsNormalizeTrainingInputs = {x: TensorInfo; gamma?: TensorInfo; b
 /** Outputs `[y, mean, variance, shift, meanOffset]` (see `NormApplyAttrs` for the last two). */
 export type NormsNormalizeTrainingAttrs = NormApplyAttrs;
 
+/**
+ * The backward kernels recompute `xhat` and `z = xhat * gamma + beta` per element from `x` and
+ * the saved statistics. In-Place ABN gives them `y` (the apply kernel's output) instead of `x`:
+ * then `z = act⁻¹(y)` (`leakyRelu`: `y > 0 ? y : y / alpha`; `elu`: `y > 0 ? y : log1p(y / alpha)`;
+ * `linear`: `y`) and `xhat = (z - beta) / gamma`, with `act'(z)` read from `y` (`leakyRelu`:
+ * `y > 0 ? 1 : alpha`; `elu`: `y > 0 ? 1 : y + alpha`); `mean` and `shift` are then unused and
+ * `relu` is not allowed (not invertible). Exactly one of `x` and `y` is given.
+ */
 export const NormsBackwardReduce = 'NormsBackwardReduce';
 export type NormsBackwardReduceInputs = {
-  dy: TensorInfo; x: TensorInfo; mean: TensorInfo; variance: TensorInfo;
+  dy: TensorInfo; x?: TensorInfo; y?: TensorInfo; mean: TensorInfo; variance: TensorInfo;
   gamma?: TensorInfo; beta?: TensorInfo; shift?: TensorInfo;
 };
 /**
@@ -73,7 +81,7 @@ export type NormsBackwardReduceAttrs = NormApplyAttrs;
 
 export const NormsBackwardApply = 'NormsBackwardApply';
 export type NormsBackwardApplyInputs = {
-  x: TensorInfo; mean: TensorInfo; variance: TensorInfo; shift?: TensorInfo;
+  x?: TensorInfo; y?: TensorInfo; mean: TensorInfo; variance: TensorInfo; shift?: TensorInfo;
   dy?: TensorInfo; gamma?: TensorInfo; beta?: TensorInfo;
   slotSumDzGamma?: TensorInfo; slotSumDzGammaXhat?: TensorInfo;
   dMean?: TensorInfo; dVariance?: TensorInfo;
@@ -88,3 +96,16 @@ export interface NormsBackwardApplyAttrs extends NormApplyAttrs {
   training: boolean;
   count: number;
 }
+
+/**
+ * Optional fused training backward: `NormsBackwardReduce` then `NormsBackwardApply` (training,
+ * `count` from the view) in one kernel, outputs `[dx, sumDz, sumDzXhat]`. A backend that registers
+ * it (cpu: float64 sums end to end; tensorflow: FusedBatchNormGradV3) is used by the training
+ * gradient; the others get the two-kernel path. SyncBatchNorm always uses the two kernels.
+ */
+export const NormsBackwardTraining = 'NormsBackwardTraining';
+export type NormsBackwardTrainingInputs = {
+  dy: TensorInfo; x?: TensorInfo; y?: TensorInfo; mean: TensorInfo; variance: TensorInfo;
+  gamma?: TensorInfo; beta?: TensorInfo; shift?: TensorInfo; dMean?: TensorInfo; dVariance?: TensorInfo;
+};
+export type NormsBackwardTrainingAttrs = NormApplyAttrs;

@@ -1,6 +1,7 @@
 import type {KernelBackend, KernelConfig} from '@tensorflow/tfjs-core';
 import {NormsBackwardApply, type NormsBackwardApplyAttrs, type NormsBackwardApplyInputs} from '../../src/kernel_names.js';
-import {applyParams, optionalValues, output, values} from './cpu_io.js';
+import {backwardSource} from './backward_source.js';
+import {applyParams, optionalValues, output} from './cpu_io.js';
 import {backwardApply} from './norm_loops.js';
 
 export const backwardApplyConfig: KernelConfig = {
@@ -10,8 +11,9 @@ export const backwardApplyConfig: KernelConfig = {
     const ins = inputs as NormsBackwardApplyInputs;
     const a = attrs as NormsBackwardApplyAttrs;
     const b = backend as KernelBackend;
-    const dx = backwardApply(values(b, ins.x), {
-      ...applyParams(b, ins, a),
+    const {source, info} = backwardSource(b, ins);
+    const dx = backwardApply(source, {
+      ...applyParams(b, {...ins, x: info}, a),
       dy: optionalValues(b, ins.dy),
       training: a.training,
       count: a.count,
@@ -20,6 +22,6 @@ export const backwardApplyConfig: KernelConfig = {
       dMean: optionalValues(b, ins.dMean),
       dVariance: optionalValues(b, ins.dVariance),
     });
-    return output(b, dx, ins.x.shape);
+    return output(b, dx, info.shape);
   },
 };

@@ -230,23 +230,54 @@ export function apply(x: Float32Array, p: ApplyParams): Float32Array {
   return y;
 }
 
-export interface BackwardReduceResult {
-  /** Σ dz per channel: the gradient of beta. */
-  sumDz: Float32Array;
-  /** Σ dz·xhat per channel: the gradient of gamma. */
-  sumDzXhat: Float32Array;
-  /** Σ dz·gamma per slot. */
-  slotSumDzGamma: Float32Array;
-  /** Σ dz·gamma·xhat per slot. */
-  slotSumDzGammaXhat: Float32Array;
+/** `act⁻¹(y)` for the invertible activations (In-Place ABN). */
+function invertActivation(y: number, act: Act, alpha: number): number {
+  if (act === Act.Linear || y > 0) return y;
+  if (act === Act.LeakyRelu) return y / alpha;
+  return Math.log1p(y / alpha);
 }
 
-/** One pass over `dy` and `x` for every reduction the backward pass needs. */
-export function backwardReduce(dy: Float32Array, x: Float32Array, p: ApplyParams): BackwardReduceResult {
+/** `act'(z)` expressed through `y = act(z)`. */
+function activateGradFromOutput(y: number, act: Act, alpha: number): number {
+  if (act === Act.Linear || y > 0) return 1;
+  if (act === Act.LeakyRelu) return alpha;
+  return y + alpha;
+}
+
+export interface BackwardReduceResult {
+  /** Σ dz per channel: the gradient of beta. */
+  sumDz: Float64Array;
+  /** Σ dz·xhat per channel: the gradient of gamma. */
+  sumDzXhat: Float64Array;
+  /** Σ dz·gamma per slot. */
+  slotSumDzGamma: Float64Array;
+  /** Σ dz·gamma·xhat per slot. */
+  slotSumDzGammaXhat: Float64Array;
+}
+
+/**
+ * Where the backward kernels get `xhat` from: `x` with the statistics, or (In-Place ABN) the
+ * forward output `y`, inverting the activation and the affine map.
+ */
+export interface BackwardSource {
+  data: Float32Array;
+  fromOutput: boolean;
+}
+
+function inverseGamma(gamma: Float32Array | null, C: number): Float64Array {
+  const g = new Float64Array(C);
+  for (let c = 0; c < C; c++) g[c] = gamma === null ? 1 : 1 / gamma[c];
+  return g;
+}
+
+/** One pass over `dy` and `x` (or `y`) for every reduction the backward pass needs. */
+export function backwardReduce(dy: Float32Array, src: BackwardSource, p: ApplyParams): BackwardReduceResult {
   const {v, gamma, beta, alpha} = p;
   const {N, C, S} = v;
+  const x = src.data;
   const act = actCode(p.activation);
   const co = new SampleCoefficients(v, p.mean, p.variance, p.epsilon, gamma);
+  const ig = inverseGamma(gamma, C);
   const chDz = new Float64Array(C);
   const chDzX = new Float64Array(C);
   const slotDg = new Float64Array(v.slots);
@@ -263,7 +294,15 @@ export function backwardReduce(dy: Float32Array, x: Float32Array, p: ApplyParams
         const gm = gamma === null ? 1 : gamma[c], bt = beta === null ? 0 : beta[c];
         let s1 = 0, s2 = 0;
         const start = (n * C + c) * S, end = start + S;
-        if (act === Act.Linear) {
+        if (src.fromOutput) {
+          const igc = ig[c];
+          for (let i = start; i < end; i++) {
+            const yv = x[i];
+            const d = dy[i] * activateGradFromOutput(yv, act, alpha);
+            s1 += d;
+            s2 += d * (invertActivation(yv, act, alpha) - bt) * igc;
+          }
+        } else if (act === Act.Linear) {
           for (let i = start; i < end; i++) {
             const d = dy[i];
             s1 += d;
@@ -284,7 +323,14 @@ export function backwardReduce(dy: Float32Array, x: Float32Array, p: ApplyParams
       nDz.fill(0);
       nDzX.fill(0);
       for (let s = 0, i = n * S * C; s < S; s++) {
-        if (act === Act.Linear) {
+        if (src.fromOutput) {
+          for (let c = 0; c < C; c++, i++) {
+            const yv = x[i];
+            const d = dy[i] * activateGradFromOutput(yv, act, alpha);
+            nDz[c] += d;
+            nDzX[c] += d * (invertActivation(yv, act, alpha) - (beta === null ? 0 : beta[c])) * ig[c];
+          }
+        } else if (act === Act.Linear) {
           for (let c = 0; c < C; c++, i++) {
             const d = dy[i];
             nDz[c] += d;
@@ -310,20 +356,15 @@ export function backwardReduce(dy: Float32Array, x: Float32Array, p: ApplyParams
       slotDgX[slot] += gm * nDzX[c];
     }
   }
-  return {
-    sumDz: Float32Array.from(chDz),
-    sumDzXhat: Float32Array.from(chDzX),
-    slotSumDzGamma: Float32Array.from(slotDg),
-    slotSumDzGammaXhat: Float32Array.from(slotDgX),
-  };
+  return {sumDz: chDz, sumDzXhat: chDzX, slotSumDzGamma: slotDg, slotSumDzGammaXhat: slotDgX};
 }
 
 export interface BackwardApplyParams extends ApplyParams {
   dy: Float32Array | null;
   training: boolean;
   count: number;
-  slotSumDzGamma: Float32Array | null;
-  slotSumDzGammaXhat: Float32Array | null;
+  slotSumDzGamma: ArrayLike<number> | null;
+  slotSumDzGammaXhat: ArrayLike<number> | null;
   dMean: Float32Array | null;
   dVariance: Float32Array | null;
 }
@@ -333,11 +374,13 @@ export interface BackwardApplyParams extends ApplyParams {
  * `k1 = -rstd * ΣdzγX / count + 2 * dVariance / (rstd * count)` and
  * `k2 = -rstd * Σdzγ / count + dMean / count` (both zero in inference).
  */
-export function backwardApply(x: Float32Array, p: BackwardApplyParams): Float32Array {
+export function backwardApply(src: BackwardSource, p: BackwardApplyParams): Float32Array {
   const {v, gamma, beta, alpha, dy, count} = p;
   const {N, C, S} = v;
+  const x = src.data;
   const act = actCode(p.activation);
   const co = new SampleCoefficients(v, p.mean, p.variance, p.epsilon, gamma);
+  const ig = inverseGamma(gamma, C);
   const k1 = new Float64Array(v.slots);
   const k2 = new Float64Array(v.slots);
   if (p.training) {
@@ -363,7 +406,7 @@ export function backwardApply(x: Float32Array, p: BackwardApplyParams): Float32A
       }
     }
     const {a, b, g} = co;
-    if (!v.channelsLast) {
+    if (!v.channelsLast && !src.fromOutput) {
       for (let c = 0; c < C; c++) {
         const ac = a[c], bc = b[c], gc = g[c], q1 = k1c[c], q2 = k2c[c];
         const gm = gamma === null ? 1 : gamma[c], bt = beta === null ? 0 : beta[c];
@@ -380,19 +423,27 @@ export function backwardApply(x: Float32Array, p: BackwardApplyParams): Float32A
         }
       }
     } else {
-      for (let s = 0, i = n * S * C; s < S; s++) {
-        for (let c = 0; c < C; c++, i++) {
-          const xh = x[i] * a[c] + b[c];
-          let dz = 0;
+      // Channels last, or xhat from the output: one element at a time.
+      const at = (i: number, c: number) => {
+        const bt = beta === null ? 0 : beta[c];
+        let xh: number, dz = 0;
+        if (src.fromOutput) {
+          const yv = x[i];
+          xh = (invertActivation(yv, act, alpha) - bt) * ig[c];
+          if (dy !== null) dz = dy[i] * activateGradFromOutput(yv, act, alpha);
+        } else {
+          xh = x[i] * a[c] + b[c];
           if (dy !== null) {
-            dz = dy[i];
-            if (act !== Act.Linear) {
-              const z = xh * (gamma === null ? 1 : gamma[c]) + (beta === null ? 0 : beta[c]);
-              dz *= activateGrad(z, act, alpha);
-            }
+            dz = act === Act.Linear ? dy[i]
+              : dy[i] * activateGrad(xh * (gamma === null ? 1 : gamma[c]) + bt, act, alpha);
           }
-          dx[i] = dz * g[c] + xh * k1c[c] + k2c[c];
         }
+        dx[i] = dz * g[c] + xh * k1c[c] + k2c[c];
+      };
+      if (v.channelsLast) {
+        for (let s = 0, i = n * S * C; s < S; s++) for (let c = 0; c < C; c++, i++) at(i, c);
+      } else {
+        for (let c = 0, i = n * C * S; c < C; c++) for (let s = 0; s < S; s++, i++) at(i, c);
       }
     }
   }

@@ -3,11 +3,13 @@ import {getKernel, registerKernel, type KernelConfig} from '@tensorflow/tfjs-cor
 import {applyConfig} from './apply.js';
 import {backwardApplyConfig} from './backward_apply.js';
 import {backwardReduceConfig} from './backward_reduce.js';
+import {backwardTrainingConfig} from './backward_training.js';
 import {momentsConfig} from './moments.js';
 import {normalizeTrainingConfig} from './normalize_training.js';
 
 export const cpuKernelConfigs: KernelConfig[] = [
   momentsConfig, applyConfig, normalizeTrainingConfig, backwardReduceConfig, backwardApplyConfig,
+  backwardTrainingConfig,
 ];
 
 // Idempotent, so that loading both the ESM and CommonJS builds does not warn.

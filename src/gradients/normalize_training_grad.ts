@@ -1,9 +1,12 @@
-import {reshape, type GradConfig, type Tensor} from '@tensorflow/tfjs-core';
-import {NormsNormalizeTraining, type NormsNormalizeTrainingAttrs} from '../kernel_names.js';
+import {engine, getKernel, reshape, type GradConfig, type NamedTensorMap, type Tensor} from '@tensorflow/tfjs-core';
+import {NormsBackwardTraining, NormsNormalizeTraining, type NormsNormalizeTrainingAttrs} from '../kernel_names.js';
 import {normView} from '../norm_view.js';
 import {backwardApply, backwardReduce} from './backward.js';
 
-/** Training mode: the batch statistics depend on `x`, and `mean`/`variance` are outputs too. */
+/**
+ * Training mode: the batch statistics depend on `x`, and `mean`/`variance` are outputs too.
+ * Uses the backend's fused `NormsBackwardTraining` when it has one, else reduce then apply.
+ */
 export const normalizeTrainingGradConfig: GradConfig = {
   kernelName: NormsNormalizeTraining,
   inputsToSave: ['x', 'gamma', 'beta'],
@@ -13,6 +16,11 @@ export const normalizeTrainingGradConfig: GradConfig = {
     const [dy, dMean, dVariance] = dys as Tensor[];
     const [x, gamma, beta, variance, shift, mean] = saved;
     const a = attrs as NormsNormalizeTrainingAttrs;
+    if (getKernel(NormsBackwardTraining, engine().backendName) != null) {
+      const inputs: NamedTensorMap = {dy, x, mean, variance, gamma, beta, shift, dMean, dVariance};
+      const [dx, sumDz, sumDzXhat] = engine().runKernel(NormsBackwardTraining, inputs, a) as Tensor[];
+      return {x: () => dx, gamma: () => reshape(sumDzXhat, gamma.shape), beta: () => reshape(sumDz, beta.shape)};
+    }
     const sums = backwardReduce({dy, x, mean, variance, gamma, beta, shift}, a);
     const count = normView(x.shape, a).count;
     return {
