@@ -13,7 +13,12 @@ const common = {
 
 export default {
   testTimeout: 120000,
+  // One project per backend; the webgl and tensorflow suites fail (never skip) when their
+  // backend cannot start.
   projects: [
-    {...common, displayName: 'cpu', testMatch: ['<rootDir>/test/**/*.test.ts']},
+    {...common, displayName: 'cpu', testMatch: ['<rootDir>/test/**/*.test.ts'],
+     testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/webgl/', '<rootDir>/test/tensorflow/']},
+    {...common, displayName: 'webgl', testMatch: ['<rootDir>/test/webgl/**/*.test.ts']},
+    {...common, displayName: 'tensorflow', testMatch: ['<rootDir>/test/tensorflow/**/*.test.ts']},
   ],
 };
