@@ -8,6 +8,7 @@ import '../kernels/cpu/register_all.js';
 import './gradients/register_all.js';
 
 export * from './ops/index.js';
+export * as collective from './collective/index.js';
 export * as kernelNames from './kernel_names.js';
 export type {NormActivation} from './kernel_names.js';
 export {version} from './version.js';

@@ -1,13 +1,18 @@
 import {op, type Tensor, type TensorLike} from '@tensorflow/tfjs-core';
-import {channelView, normalize, slotCount} from './normalize.js';
+import {channelNormArgs} from './channel_args.js';
+import {normalize, slotCount} from './normalize.js';
 import type {BatchNormOptions, BatchNormResult} from './types.js';
-import {
-  channelAxis, checkActivation, checkDataFormat, checkEpsilon, checkOptions, fail, floatInput,
-  paramInput,
-} from './validate.js';
+import {checkOptions, fail, paramInput} from './validate.js';
 
 const OPTIONS = ['training', 'gamma', 'beta', 'epsilon', 'dataFormat', 'activation', 'alpha',
   'mean', 'variance'] as const;
+
+/** Throws PyTorch's error for a batch with a single value per channel. */
+export function checkTrainingCount(name: string, count: number, shape: readonly number[]): void {
+  if (count <= 1) {
+    fail(name, `expected more than 1 value per channel when training, got input of shape [${shape}]`);
+  }
+}
 
 /**
  * Batch normalization with a fused activation.
@@ -29,30 +34,19 @@ function batchNorm_(x: Tensor | TensorLike, opts: BatchNormOptions): BatchNormRe
   if (typeof opts.training !== 'boolean') {
     fail(name, `'training' must be true or false, got ${String(opts.training)}`);
   }
-  const $x = floatInput(name, 'x', x);
-  const dataFormat = checkDataFormat(name, opts.dataFormat);
-  const epsilon = checkEpsilon(name, opts.epsilon);
-  const {activation, alpha} = checkActivation(name, opts.activation, opts.alpha);
-  const C = $x.shape[channelAxis($x.rank, dataFormat)];
-  const what = `one value per channel, channel axis ${channelAxis($x.rank, dataFormat)}`;
-  const gamma = paramInput(name, 'gamma', opts.gamma, [C], what);
-  const beta = paramInput(name, 'beta', opts.beta, [C], what);
-  const view = channelView($x.rank, dataFormat, 0, false, C);
+  const a = channelNormArgs(name, x, opts, {groups: 0, perSample: false});
   let mean: Tensor | undefined;
   let variance: Tensor | undefined;
   if (opts.training) {
-    if (slotCount($x, view) <= 1) {
-      fail(name, `expected more than 1 value per channel when training, got input of shape [${$x.shape}]`);
-    }
+    checkTrainingCount(name, slotCount(a.x, a.attrs), a.x.shape);
   } else {
     if (opts.mean == null || opts.variance == null) {
       fail(name, `'mean' and 'variance' are required when 'training' is false`);
     }
-    mean = paramInput(name, 'mean', opts.mean, [C], what);
-    variance = paramInput(name, 'variance', opts.variance, [C], what);
+    mean = paramInput(name, 'mean', opts.mean, [a.C], a.what);
+    variance = paramInput(name, 'variance', opts.variance, [a.C], a.what);
   }
-  return normalize($x, {...view, epsilon, activation, alpha}, [C],
-                   {gamma, beta, training: opts.training, mean, variance});
+  return normalize(a.x, a.attrs, [a.C], {gamma: a.gamma, beta: a.beta, training: opts.training, mean, variance});
 }
 
 export const batchNorm = op({batchNorm_});

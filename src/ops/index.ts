@@ -2,6 +2,7 @@ export {batchNorm} from './batch_norm.js';
 export {groupNorm} from './group_norm.js';
 export {instanceNorm} from './instance_norm.js';
 export {layerNorm} from './layer_norm.js';
+export {syncBatchNorm, type SyncBatchNormOptions, type SyncBatchNormResult} from './sync_batch_norm.js';
 export type {
   BatchNormOptions, BatchNormResult, DataFormat, GroupNormOptions, LayerNormOptions, NormOptions,
 } from './types.js';

@@ -1,10 +1,8 @@
 import {op, type Tensor, type TensorLike} from '@tensorflow/tfjs-core';
-import {channelView, normalize, slotCount} from './normalize.js';
+import {channelNormArgs} from './channel_args.js';
+import {normalize, slotCount} from './normalize.js';
 import type {NormOptions} from './types.js';
-import {
-  channelAxis, checkActivation, checkDataFormat, checkEpsilon, checkOptions, fail, floatInput,
-  paramInput,
-} from './validate.js';
+import {checkOptions, fail} from './validate.js';
 
 const OPTIONS = ['gamma', 'beta', 'epsilon', 'dataFormat', 'activation', 'alpha'] as const;
 
@@ -22,19 +20,11 @@ const OPTIONS = ['gamma', 'beta', 'epsilon', 'dataFormat', 'activation', 'alpha'
 function instanceNorm_(x: Tensor | TensorLike, opts: NormOptions = {}): Tensor {
   const name = 'instanceNorm';
   checkOptions(name, opts, OPTIONS);
-  const $x = floatInput(name, 'x', x, 3, 5);
-  const dataFormat = checkDataFormat(name, opts.dataFormat);
-  const epsilon = checkEpsilon(name, opts.epsilon);
-  const {activation, alpha} = checkActivation(name, opts.activation, opts.alpha);
-  const C = $x.shape[channelAxis($x.rank, dataFormat)];
-  const what = `one value per channel, channel axis ${channelAxis($x.rank, dataFormat)}`;
-  const gamma = paramInput(name, 'gamma', opts.gamma, [C], what);
-  const beta = paramInput(name, 'beta', opts.beta, [C], what);
-  const view = channelView($x.rank, dataFormat, 0, true, C);
-  if (slotCount($x, view) <= 1) {
-    fail(name, `expected more than 1 spatial element, got input of shape [${$x.shape}]`);
+  const a = channelNormArgs(name, x, opts, {groups: 0, perSample: true, minRank: 3});
+  if (slotCount(a.x, a.attrs) <= 1) {
+    fail(name, `expected more than 1 spatial element, got input of shape [${a.x.shape}]`);
   }
-  return normalize($x, {...view, epsilon, activation, alpha}, [C], {gamma, beta, training: true}).y;
+  return normalize(a.x, a.attrs, [a.C], {gamma: a.gamma, beta: a.beta, training: true}).y;
 }
 
 export const instanceNorm = op({instanceNorm_});

@@ -1,0 +1,91 @@
+/**
+ * `CollectiveGroup` wraps a transport for the ops; a process-wide default group is set with
+ * `init(transport)` and used by `syncBatchNorm` when no `group` option is given.
+ */
+import {CollectiveError, SingleProcessTransport, type CollectiveTransport} from './transport.js';
+
+export class CollectiveGroup {
+  private destroyed = false;
+
+  constructor(readonly transport: CollectiveTransport) {
+    const {rank, worldSize} = transport;
+    if (!Number.isInteger(worldSize) || worldSize < 1) {
+      throw new CollectiveError(`transport worldSize must be a positive integer, got ${worldSize}`);
+    }
+    if (!Number.isInteger(rank) || rank < 0 || rank >= worldSize) {
+      throw new CollectiveError(`transport rank must be in [0, ${worldSize}), got ${rank}`);
+    }
+  }
+
+  get rank(): number {
+    return this.transport.rank;
+  }
+
+  get worldSize(): number {
+    return this.transport.worldSize;
+  }
+
+  get isDestroyed(): boolean {
+    return this.destroyed;
+  }
+
+  /** Element-wise sum over the group's ranks (blocking). */
+  allReduceSum(data: Float64Array): Float64Array {
+    if (this.destroyed) throw new CollectiveError('collective on a destroyed group');
+    const out = this.transport.allReduceSum(data);
+    if (out.length !== data.length) {
+      throw new CollectiveError(`transport returned ${out.length} values for ${data.length}`);
+    }
+    return out;
+  }
+
+  /**
+   * Every rank's `data` (all of the same length), in rank order, through one all-reduce: each
+   * rank fills its own segment of a zero vector.
+   */
+  allGather(data: Float64Array): Float64Array[] {
+    const n = data.length;
+    const buf = new Float64Array(n * this.worldSize);
+    buf.set(data, n * this.rank);
+    const all = this.allReduceSum(buf);
+    return Array.from({length: this.worldSize}, (_, r) => all.subarray(r * n, (r + 1) * n));
+  }
+
+  /** Closes the transport. If this is the default group, the default is reset. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    if (defaultGroup === this) defaultGroup = null;
+    this.transport.close();
+  }
+}
+
+let defaultGroup: CollectiveGroup | null = null;
+
+/** Sets the default group for `syncBatchNorm` and the layers; returns it. */
+export function init(transport: CollectiveTransport | CollectiveGroup): CollectiveGroup {
+  const group = transport instanceof CollectiveGroup ? transport : new CollectiveGroup(transport);
+  if (defaultGroup !== null && defaultGroup !== group) defaultGroup.destroy();
+  defaultGroup = group;
+  return group;
+}
+
+/** The group set by `init`, or null. */
+export function getDefaultGroup(): CollectiveGroup | null {
+  return defaultGroup;
+}
+
+/** Destroys the default group (if any). */
+export function destroy(): void {
+  defaultGroup?.destroy();
+  defaultGroup = null;
+}
+
+const worldOfOne = new CollectiveGroup(new SingleProcessTransport());
+
+/** The group an op uses: the given one, else the default, else a world of one. */
+export function resolveGroup(group?: CollectiveGroup | null): CollectiveGroup {
+  const g = group ?? defaultGroup ?? worldOfOne;
+  if (g.isDestroyed) throw new CollectiveError('the collective group has been destroyed');
+  return g;
+}

@@ -1,0 +1,5 @@
+export {CollectiveError, SingleProcessTransport, type CollectiveTransport} from './transport.js';
+export {CollectiveGroup, destroy, getDefaultGroup, init} from './group.js';
+export {
+  createThreadGroup, joinThreadGroup, type ThreadGroupHandle, type ThreadGroupOptions,
+} from './thread_transport.js';

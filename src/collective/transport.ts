@@ -1,0 +1,41 @@
+/**
+ * The transport a SyncBatchNorm group reduces its statistics through.
+ *
+ * Collectives are blocking (synchronous) because tfjs kernels and gradient functions are. Every
+ * rank calls them in the same order with arrays of the same length; a failure (a peer gone, a
+ * timeout, mismatched sizes or order) throws a clear `CollectiveError` on every live rank
+ * instead of hanging. Implement this interface to bring your own transport (see
+ * docs/collective.md).
+ */
+export interface CollectiveTransport {
+  readonly rank: number;
+  readonly worldSize: number;
+  /** Element-wise sum of `data` over all ranks; every rank gets the same result. */
+  allReduceSum(data: Float64Array): Float64Array;
+  /** Releases the transport's resources; collectives afterwards throw. */
+  close(): void;
+}
+
+/** A collective failed (peer gone, timeout, mismatch); raised on every live rank. */
+export class CollectiveError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CollectiveError';
+  }
+}
+
+/** The transport of a world of one: the sum over one rank is the data itself. */
+export class SingleProcessTransport implements CollectiveTransport {
+  readonly rank = 0;
+  readonly worldSize = 1;
+  private closed = false;
+
+  allReduceSum(data: Float64Array): Float64Array {
+    if (this.closed) throw new CollectiveError('allReduceSum on a closed transport');
+    return Float64Array.from(data);
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+}
