@@ -30,6 +30,8 @@ await esbuild.build({
   target: 'es2020',
   outfile: 'dist/tfjs-norms.min.js',
   plugins: [globalTf],
+  // Node-only code (the TCP transport's network thread) is never run in a browser.
+  external: ['node:*'],
   logLevel: 'warning',
 });
 console.log('built dist/esm, dist/cjs, dist/tfjs-norms.min.js');

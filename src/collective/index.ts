@@ -3,3 +3,4 @@ export {CollectiveGroup, destroy, getDefaultGroup, init} from './group.js';
 export {
   createThreadGroup, joinThreadGroup, type ThreadGroupHandle, type ThreadGroupOptions,
 } from './thread_transport.js';
+export {initFromEnv, TcpTransport, type InitFromEnvOptions, type TcpOptions} from './tcp_transport.js';
