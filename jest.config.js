@@ -3,6 +3,7 @@
 const common = {
   testEnvironment: 'node',
   moduleNameMapper: {'^(\\.{1,2}/.*)\\.js$': '$1'},
+  setupFiles: ['<rootDir>/test/support/setup_env.ts'],
   transform: {
     '^.+\\.ts$': ['ts-jest', {
       tsconfig: {module: 'commonjs', moduleResolution: 'node', esModuleInterop: true,

@@ -85,10 +85,15 @@ export async function launch(o: LaunchOptions): Promise<number> {
         resolve();
       });
       child.on('exit', (code, signal) => {
-        if ((code !== 0 || signal) && !failure) {
-          failure = {rank, code: code || 1};
-          err(`[launcher] rank ${rank} ${signal ? `was killed by ${signal}` : `exited with code ${code}`}; stopping the other ranks`);
-          stopOthers();
+        if (code !== 0 || signal) {
+          const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+          if (!failure) {
+            failure = {rank, code: code || 1};
+            err(`[launcher] rank ${rank} ${how}; stopping the other ranks`);
+            stopOthers();
+          } else {
+            err(`[launcher] rank ${rank} ${how}`);
+          }
         }
         resolve();
       });

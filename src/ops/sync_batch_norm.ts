@@ -6,7 +6,7 @@ import {mergeStats, packStats, splitMean} from '../collective/stats.js';
 import {
   NormsApply, type NormApplyAttrs, NormsBackwardApply, NormsBackwardReduce, NormsMoments,
 } from '../kernel_names.js';
-import {batchNorm} from './batch_norm.js';
+import {batchNorm, checkTrainingCount} from './batch_norm.js';
 import {channelNormArgs} from './channel_args.js';
 import {slotCount} from './normalize.js';
 import type {NormOptions} from './types.js';
@@ -74,6 +74,7 @@ function syncBatchNorm_(x: Tensor | TensorLike, opts: SyncBatchNormOptions = {})
   const group = resolveGroup(opts.group);
   const localCount = slotCount(a.x, a.attrs);
   if (group.worldSize === 1) {
+    checkTrainingCount(name, localCount, a.x.shape);
     const {group: _g, ...rest} = opts;
     const r = batchNorm(a.x, {...rest, training: true});
     return {...r, count: localCount};
@@ -89,10 +90,11 @@ function syncBatchNorm_(x: Tensor | TensorLike, opts: SyncBatchNormOptions = {})
   const variance = global.m2.map((m2) => m2 / global.count);
   const {shift, offset} = splitMean(global.mean);
 
+  // Made outside the custom-gradient function, which must create nothing but its output.
+  const stats = {mean: tensor1d(offset), shift: tensor1d(shift), variance: tensor1d(Float32Array.from(variance))};
   const f = customGrad((...args: Array<Tensor | GradSaveFunc>) => {
     const [xx, g, b] = args as Tensor[];
     const save = args[3] as GradSaveFunc;
-    const stats = {mean: tensor1d(offset), shift: tensor1d(shift), variance: tensor1d(Float32Array.from(variance))};
     const y = engine().runKernel(NormsApply, {x: xx, gamma: g, beta: b, ...stats}, attrs) as Tensor;
     save([xx, g, b, stats.mean, stats.shift, stats.variance]);
     return {

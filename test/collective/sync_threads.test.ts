@@ -3,23 +3,13 @@
  * equals batchNorm over the concatenated batch: the PyTorch training fixtures, split along the
  * batch axis. Runs the built package (npm test builds first).
  */
-import {compare, type FixtureCase, type FixtureTensor} from '../support/fixtures.js';
+import {compare, sliceBatch, type FixtureCase} from '../support/fixtures.js';
 import {loadFixtures} from '../support/load.js';
 import {ThreadRanks} from './thread_ranks.js';
 
-/** Batch sizes per rank: uneven, with an empty rank from three ranks up. */
-export function splits(N: number, world: number): number[] {
-  if (world === 2) return [N - 1, 1];
-  if (world === 3) return [Math.ceil(N / 2), 0, N - Math.ceil(N / 2)];
-  const first = Math.min(1, N);
-  const third = Math.floor((N - first) / 2);
-  return [first, 0, third, N - first - third];
-}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const {splits} = require('./splits.cjs') as {splits: (N: number, world: number) => number[]};
 
-function sliceBatch(t: FixtureTensor, start: number, size: number): FixtureTensor {
-  const per = t.data.length / t.shape[0];
-  return {shape: [size, ...t.shape.slice(1)], data: t.data.slice(start * per, (start + size) * per)};
-}
 
 const cases = loadFixtures('batch_norm').cases.filter((c) => c.opts.training && c.inputs.x!.shape[0] >= 2);
 

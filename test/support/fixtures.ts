@@ -122,3 +122,9 @@ export function checkCase(tf: TF, ops: NormOps, c: FixtureCase): string[] {
     return bad;
   });
 }
+
+/** The slice `[start, start + size)` of a fixture tensor along its first (batch) axis. */
+export function sliceBatch(t: FixtureTensor, start: number, size: number): FixtureTensor {
+  const per = t.data.length / t.shape[0];
+  return {shape: [size, ...t.shape.slice(1)], data: t.data.slice(start * per, (start + size) * per)};
+}

@@ -6,6 +6,7 @@ const tf = require('@tensorflow/tfjs-core');
 require('@tensorflow/tfjs-backend-cpu');
 const norms = require('../../../dist/cjs/src/index.js');
 
+tf.env().set('IS_TEST', true); // no tfjs-node advice banner
 tf.setBackend('cpu');
 const {handle, rank} = workerData;
 const group = new norms.collective.CollectiveGroup(norms.collective.joinThreadGroup(handle, rank));
