@@ -22,6 +22,8 @@ export interface SectionResult {
   environment: string;
   date: string;
   rows: Row[];
+  /** Sections that are not op-vs-baseline tables (e.g. collectives) add their own. */
+  extra?: {markdown: string; checks: Array<{label: string; pass: boolean}>};
 }
 
 const RESULTS = 'bench/results';
@@ -55,7 +57,7 @@ function fmt(ms: number): string {
 }
 
 function renderSection(s: SectionResult): string {
-  const lines = [
+  const lines = s.rows.length === 0 ? [`## ${s.section}`, '', `${s.environment}; ${s.date}.`] : [
     `## ${s.section} backend`,
     '',
     `${s.environment}; ${s.date}. Median wall time per call in ms.`,
@@ -74,7 +76,8 @@ function renderSection(s: SectionResult): string {
       `${r.baselineMs === null ? `fails: ${r.baselineError ?? 'n/a'}` : fmt(r.baselineMs)} | ` +
       `${sp === null ? '—' : sp.toFixed(1) + '×'} | ${fmt(r.addMs)} | ${yardstickRatio(r).toFixed(2)}× | ${targets} |`);
   }
-  lines.push('', '"vs yardstick" is our time divided by the `x.add(1)` time scaled to our ideal memory ' +
+  if (s.extra) lines.push('', s.extra.markdown);
+  if (s.rows.length) lines.push('', '"vs yardstick" is our time divided by the `x.add(1)` time scaled to our ideal memory ' +
     'traffic (forward: read x twice, write y = 1.5 adds; forward+backward: 8 passes = 4 adds).', '');
   return lines.join('\n');
 }

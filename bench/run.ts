@@ -4,6 +4,7 @@
  */
 import {parseArgs} from 'node:util';
 import {meets, renderAll, saveSection, targetsFor} from './report.js';
+import {runCollective} from './sections/collective.js';
 import {runCpu} from './sections/cpu.js';
 
 const {values} = parseArgs({options: {
@@ -12,7 +13,7 @@ const {values} = parseArgs({options: {
 }});
 
 const opts = values.quick ? {warmup: 1, minRuns: 3, minMs: 200} : {warmup: 3, minRuns: 7, minMs: 1500};
-const sections: Record<string, typeof runCpu> = {cpu: runCpu};
+const sections: Record<string, typeof runCpu> = {cpu: runCpu, collective: runCollective};
 
 let missed = 0;
 for (const name of values.sections!.split(',')) {
@@ -20,6 +21,12 @@ for (const name of values.sections!.split(',')) {
   if (!run) throw new Error(`unknown section '${name}' (known: ${Object.keys(sections).join(', ')})`);
   const result = await run(opts, (s) => console.log(s));
   saveSection(result);
+  for (const c of result.extra?.checks ?? []) {
+    if (!c.pass) {
+      missed++;
+      console.log(`target missed: ${name} ${c.label}`);
+    }
+  }
   for (const r of result.rows) {
     for (const t of targetsFor(name, r)) {
       if (meets(t, r) === false) {
