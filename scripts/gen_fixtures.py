@@ -570,6 +570,46 @@ def instance_norm_cases():
 
 
 # --------------------------------------------------------------------------
+# moving statistics of the BatchNormalization layers
+# --------------------------------------------------------------------------
+
+def moving_stats_cases():
+    """Running statistics after each of three training batches (NCHW, C = 3).
+
+    PyTorch's nn.BatchNorm2d is the oracle for its conventions (unbiased running
+    variance; momentum=0.1 and momentum=None, the cumulative average); the layer
+    under test uses momentum = 1 - 0.1 (Keras convention) or null.  The Keras
+    convention (biased variance, moving = m * moving + (1 - m) * batch) is the
+    formula itself, evaluated in float64.
+    """
+    rng = np.random.default_rng(zlib.crc32(b"moving_stats"))
+    batches = [(rng.standard_normal((4, 3, 2, 2)) * (1 + i) + i).astype(np.float32) for i in range(3)]
+    enc = [enc_input(b) for b in batches]
+    cases = []
+    for name, torch_momentum, ours in [("torch_momentum_0.1", 0.1, 0.9), ("torch_cumulative", None, None)]:
+        bn = torch.nn.BatchNorm2d(3, momentum=torch_momentum, eps=1e-3).double().train()
+        after = []
+        with torch.no_grad():
+            for b in batches:
+                bn(torch.from_numpy(b.astype(np.float64)))
+                after.append({"mean": [float(v) for v in bn.running_mean],
+                              "variance": [float(v) for v in bn.running_var]})
+        cases.append({"name": name, "oracle": f"torch.nn.BatchNorm2d(momentum={torch_momentum})",
+                      "layer": {"axis": 1, "momentum": ours, "unbiasedMovingVariance": True, "epsilon": 1e-3},
+                      "batches": enc, "after": after})
+    mean, var, m = np.zeros(3), np.ones(3), 0.99
+    after = []
+    for b in batches:
+        x = b.astype(np.float64)
+        mean = m * mean + (1 - m) * x.mean(axis=(0, 2, 3))
+        var = m * var + (1 - m) * x.var(axis=(0, 2, 3))
+        after.append({"mean": [float(v) for v in mean], "variance": [float(v) for v in var]})
+    cases.append({"name": "keras_momentum_0.99", "oracle": "Keras formula in float64 (biased variance)",
+                  "layer": {"axis": 1, "momentum": 0.99, "epsilon": 1e-3}, "batches": enc, "after": after})
+    return cases
+
+
+# --------------------------------------------------------------------------
 # output
 # --------------------------------------------------------------------------
 
@@ -593,6 +633,7 @@ def main():
         ("layer_norm.json", layer_norm_cases),
         ("group_norm.json", group_norm_cases),
         ("instance_norm.json", instance_norm_cases),
+        ("moving_stats.json", moving_stats_cases),
     ]
     total_cases = total_bytes = 0
     print(f"torch {torch.__version__}, numpy {np.__version__}")

@@ -9,6 +9,8 @@ import './gradients/register_all.js';
 
 export * from './ops/index.js';
 export * as collective from './collective/index.js';
+export * as layers from './layers/index.js';
+export * as convert from './convert/index.js';
 export * as kernelNames from './kernel_names.js';
 export type {NormActivation} from './kernel_names.js';
 export {version} from './version.js';

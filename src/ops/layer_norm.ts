@@ -6,19 +6,19 @@ import {checkEpsilon, checkOptions, fail, floatInput, paramInput} from './valida
 const OPTIONS = ['axes', 'gamma', 'beta', 'epsilon'] as const;
 
 /** Normalizes `axes` (negative allowed) and checks they are the trailing axes of `rank`. */
-export function trailingAxes(name: string, axes: number | number[] | undefined, rank: number): number {
+export function trailingAxes(name: string, axes: number | number[] | undefined, rank: number, arg = 'axes'): number {
   const list = axes === undefined ? [-1] : Array.isArray(axes) ? axes : [axes];
-  if (list.length === 0) fail(name, `'axes' must name at least one axis`);
+  if (list.length === 0) fail(name, `'${arg}' must name at least one axis`);
   const norm = list.map((a) => {
     if (typeof a !== 'number' || !Number.isInteger(a) || a < -rank || a >= rank) {
-      fail(name, `'axes' entries must be integers in [${-rank}, ${rank - 1}], got ${String(a)}`);
+      fail(name, `'${arg}' entries must be integers in [${-rank}, ${rank - 1}], got ${String(a)}`);
     }
     return a < 0 ? a + rank : a;
   });
   const sorted = [...new Set(norm)].sort((a, b) => a - b);
-  if (sorted.length !== norm.length) fail(name, `'axes' has duplicates: [${list}]`);
+  if (sorted.length !== norm.length) fail(name, `'${arg}' has duplicates: [${list}]`);
   if (sorted[sorted.length - 1] !== rank - 1 || sorted[sorted.length - 1] - sorted[0] !== sorted.length - 1) {
-    fail(name, `'axes' must be the trailing axes of the input (rank ${rank}), got [${list}]`);
+    fail(name, `'${arg}' must be the trailing axes of the input (rank ${rank}), got [${list}]`);
   }
   return sorted.length;
 }

@@ -1,0 +1,74 @@
+/**
+ * model.fit with each of our layers, free of jest so that every backend's suite (cpu, webgl in
+ * Chromium, tensorflow) can run it.
+ */
+import type * as tfType from '@tensorflow/tfjs';
+import type * as normsType from '../../src/index.js';
+
+type TF = typeof tfType;
+type Norms = typeof normsType;
+
+export interface FitResult {name: string; losses: number[]; leaked: number}
+
+/** Layers under test, each in a small conv net over channels-last or channels-first images. */
+export function layerFactories(norms: Norms): Array<[string, () => tfType.layers.Layer, 'NHWC' | 'NCHW']> {
+  const l = norms.layers;
+  return [
+    ['batchNormalization', () => l.batchNormalization({activation: 'relu'}), 'NHWC'],
+    ['batchNormalization NCHW (axis 1)', () => l.batchNormalization({axis: 1}), 'NCHW'],
+    ['batchNormalization center/scale false', () => l.batchNormalization({center: false, scale: false}), 'NHWC'],
+    ['batchNormalization momentum null, unbiased', () => l.batchNormalization({momentum: null, unbiasedMovingVariance: true}), 'NHWC'],
+    ['syncBatchNormalization (world of one)', () => l.syncBatchNormalization({}), 'NHWC'],
+    ['layerNormalization', () => l.layerNormalization({axis: -1}), 'NHWC'],
+    ['groupNormalization', () => l.groupNormalization({groups: 2}), 'NHWC'],
+    ['groupNormalization NCHW', () => l.groupNormalization({groups: 2, axis: 1}), 'NCHW'],
+    ['instanceNormalization', () => l.instanceNormalization({}), 'NHWC'],
+    ['inPlaceABN', () => l.inPlaceABN({}), 'NHWC'],
+  ];
+}
+
+/** Images of two classes (bright top half or bright left half), channels last or first. */
+function data(tf: TF, n: number, format: 'NHWC' | 'NCHW') {
+  return tf.tidy(() => {
+    const labels = Array.from({length: n}, (_, i) => i % 2);
+    const imgs = labels.map((c, i) => tf.tidy(() => {
+      const base = tf.randomNormal([6, 6, 1], 0, 0.3, 'float32', i);
+      const mask = c === 0
+        ? tf.concat([tf.ones([3, 6, 1]), tf.zeros([3, 6, 1])], 0)
+        : tf.concat([tf.ones([6, 3, 1]), tf.zeros([6, 3, 1])], 1);
+      return tf.add(base, mask);
+    }));
+    const x = tf.stack(imgs) as tfType.Tensor4D;
+    return {x: format === 'NCHW' ? tf.transpose(x, [0, 3, 1, 2]) : x, y: tf.oneHot(tf.tensor1d(labels, 'int32'), 2)};
+  });
+}
+
+export async function fitEachLayer(tf: TF, norms: Norms, epochs = 8): Promise<FitResult[]> {
+  const out: FitResult[] = [];
+  for (const [name, make, format] of layerFactories(norms)) {
+    const {x, y} = data(tf, 32, format);
+    const before = tf.memory().numTensors;
+    const model = tf.sequential();
+    const inputShape = format === 'NCHW' ? [1, 6, 6] : [6, 6, 1];
+    // A channels-first conv is not available on every backend: a 1×1 conv as a dense layer on
+    // axis 1 keeps NCHW data NCHW.
+    if (format === 'NCHW') {
+      model.add(tf.layers.permute({inputShape, dims: [2, 3, 1]}));
+      model.add(tf.layers.dense({units: 4}));
+      model.add(tf.layers.permute({dims: [3, 1, 2]}));
+    } else {
+      model.add(tf.layers.conv2d({inputShape, filters: 4, kernelSize: 3, padding: 'same', kernelInitializer: tf.initializers.glorotNormal({seed: 1})}));
+    }
+    model.add(make());
+    model.add(tf.layers.flatten());
+    model.add(tf.layers.dense({units: 2, activation: 'softmax', kernelInitializer: tf.initializers.glorotNormal({seed: 2})}));
+    const optimizer = tf.train.adam(0.02);
+    model.compile({optimizer, loss: 'categoricalCrossentropy'});
+    const h = await model.fit(x, y, {epochs, batchSize: 16, verbose: 0, shuffle: false});
+    model.dispose();
+    optimizer.dispose();
+    out.push({name, losses: h.history.loss as number[], leaked: tf.memory().numTensors - before});
+    tf.dispose([x, y]);
+  }
+  return out;
+}
