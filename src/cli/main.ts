@@ -3,6 +3,7 @@
  * on, `convert`.
  */
 import {Command, InvalidArgumentError} from 'commander';
+import {convertModelFile} from './convert_command.js';
 import {launch} from './launch.js';
 import {version} from '../version.js';
 
@@ -41,6 +42,18 @@ export function buildProgram(): Command {
         script, args, nproc: opts.nproc, nnodes: opts.nnodes, nodeRank: opts.nodeRank,
         masterAddr: opts.masterAddr, masterPort: opts.masterPort, timeoutMs: opts.timeoutMs,
       });
+    });
+  program.command('convert')
+    .description('convert a layers model.json between BatchNormalization and SyncBatchNormalization; copies the weight files')
+    .argument('<model.json>', 'the model to convert')
+    .argument('<outDir>', 'folder for the converted model.json and its weights')
+    .requiredOption('--to <kind>', "'sync' (SyncBatchNormalization) or 'plain' (tfjs-layers BatchNormalization)", (v: string) => {
+      if (v !== 'sync' && v !== 'plain') throw new InvalidArgumentError("must be 'sync' or 'plain'");
+      return v;
+    })
+    .action((modelPath: string, outDir: string, opts: {to: 'sync' | 'plain'}) => {
+      const r = convertModelFile(modelPath, outDir, opts.to);
+      process.stdout.write(`wrote ${r.modelJson} and ${r.weights.length} weight file(s)\n`);
     });
   return program;
 }

@@ -103,7 +103,8 @@ export function topologyToPlain(topology: Json): JsonObject {
     if (!SYNC_BATCH_NORMS.includes(layer.class_name as string)) return null;
     layer.class_name = 'BatchNormalization';
     const c = layer.config as JsonObject;
-    const activation = (c.activation ?? 'linear') as string;
+    // model.json spells option values the Python way ('leaky_relu').
+    const activation = camel((c.activation ?? 'linear') as string);
     const alpha = c.alpha;
     for (const k of [...EXTRA_KEYS, ...EXTRA_KEYS.map(camel)]) delete c[k];
     // tfjs-layers has no cumulative moving average; inference does not depend on momentum.
