@@ -4,3 +4,4 @@ export {
   createThreadGroup, joinThreadGroup, type ThreadGroupHandle, type ThreadGroupOptions,
 } from './thread_transport.js';
 export {initFromEnv, TcpTransport, type InitFromEnvOptions, type TcpOptions} from './tcp_transport.js';
+export {broadcastVariables, DistributedOptimizer, distributedOptimizer} from './distributed_optimizer.js';

@@ -1,0 +1,100 @@
+/**
+ * Data-parallel training: an optimizer that averages gradients over the ranks of a group before
+ * applying them (as Horovod's DistributedOptimizer or PyTorch's DDP), and a broadcast of
+ * weights so that every replica starts equal. Use it in `model.compile` on every rank.
+ */
+import {Optimizer, tensor, tidy, type NamedTensorMap, type Tensor, type Variable} from '@tensorflow/tfjs-core';
+import {type CollectiveGroup, resolveGroup} from './group.js';
+
+/** A named tensor, as optimizers take gradients (tfjs-core does not export the type). */
+type NamedTensor = {name: string; tensor: Tensor};
+
+export class DistributedOptimizer extends Optimizer {
+  static get className(): string {
+    return 'DistributedOptimizer';
+  }
+
+  constructor(readonly inner: Optimizer, readonly group?: CollectiveGroup) {
+    super();
+  }
+
+  /** Averages the gradients over the group (one all-reduce for all of them), then applies them. */
+  override applyGradients(variableGradients: NamedTensorMap | NamedTensor[]): void {
+    const list: NamedTensor[] = Array.isArray(variableGradients) ? variableGradients
+      : Object.entries(variableGradients).map(([name, t]) => ({name, tensor: t}));
+    const group = resolveGroup(this.group);
+    if (group.worldSize === 1) {
+      this.inner.applyGradients(variableGradients);
+      return;
+    }
+    // Every rank must send its gradients in the same order: sort by variable name.
+    const sorted = [...list].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const sizes = sorted.map((g) => g.tensor.size);
+    const flat = new Float64Array(sizes.reduce((a, b) => a + b, 0));
+    let offset = 0;
+    for (const g of sorted) {
+      flat.set(g.tensor.dataSync(), offset);
+      offset += g.tensor.size;
+    }
+    const sum = group.allReduceSum(flat);
+    offset = 0;
+    const averaged: NamedTensor[] = sorted.map((g) => {
+      const part = sum.subarray(offset, offset + g.tensor.size);
+      offset += g.tensor.size;
+      return {name: g.name, tensor: tensor(Float32Array.from(part, (v) => v / group.worldSize), g.tensor.shape)};
+    });
+    this.inner.applyGradients(averaged);
+    averaged.forEach((g) => g.tensor.dispose());
+    this.incrementIterations();
+  }
+
+  override dispose(): void {
+    this.inner.dispose();
+    super.dispose();
+  }
+
+  override async getWeights(): Promise<NamedTensor[]> {
+    return this.inner.getWeights();
+  }
+
+  override async setWeights(weightValues: NamedTensor[]): Promise<void> {
+    return this.inner.setWeights(weightValues);
+  }
+
+  override getConfig() {
+    return {inner: this.inner.getClassName(), ...this.inner.getConfig()};
+  }
+}
+
+/** Wraps `optimizer` so that `model.fit` on every rank trains one data-parallel model. */
+export function distributedOptimizer(optimizer: Optimizer, opts: {group?: CollectiveGroup} = {}): DistributedOptimizer {
+  return new DistributedOptimizer(optimizer, opts.group);
+}
+
+/** Sets every variable to rank `root`'s value (one all-reduce), so replicas start equal. */
+export function broadcastVariables(variables: Array<Variable | {read(): Tensor; write(t: Tensor): void}>,
+                                   opts: {group?: CollectiveGroup; root?: number} = {}): void {
+  const group = resolveGroup(opts.group);
+  const root = opts.root ?? 0;
+  if (group.worldSize === 1) return;
+  const values = variables.map((v) => ('read' in v ? v.read() : v));
+  const flat = new Float64Array(values.reduce((a, t) => a + t.size, 0));
+  if (group.rank === root) {
+    let offset = 0;
+    for (const t of values) {
+      flat.set(t.dataSync(), offset);
+      offset += t.size;
+    }
+  }
+  const all = group.allReduceSum(flat);
+  let offset = 0;
+  variables.forEach((v, i) => {
+    const t = values[i];
+    const part = all.subarray(offset, offset + t.size);
+    offset += t.size;
+    tidy(() => {
+      const next = tensor(Float32Array.from(part), t.shape);
+      if ('write' in v) v.write(next); else v.assign(next);
+    });
+  });
+}
