@@ -109,3 +109,15 @@ export type NormsBackwardTrainingInputs = {
   gamma?: TensorInfo; beta?: TensorInfo; shift?: TensorInfo; dMean?: TensorInfo; dVariance?: TensorInfo;
 };
 export type NormsBackwardTrainingAttrs = NormApplyAttrs;
+
+/**
+ * In-Place ABN's kernels: the same computation as `NormsNormalizeTraining` and `NormsApply` (each
+ * backend's kernel serves under both names, see `ensureKernelAlias`), registered under names of
+ * their own because their gradients save the output `y` instead of the input `x`.
+ */
+export const NormsABNTraining = 'NormsABNTraining';
+export const NormsABNApply = 'NormsABNApply';
+export const KERNEL_ALIASES: Record<string, string> = {
+  [NormsABNTraining]: NormsNormalizeTraining,
+  [NormsABNApply]: NormsApply,
+};

@@ -7,9 +7,9 @@ import type {Tensor} from '@tensorflow/tfjs-core';
 import type {CollectiveGroup} from '../collective/group.js';
 import {SyncBatchNormalization} from '../layers/batch_normalization.js';
 import '../layers/index.js';
-import {topologyToPlain, topologyToSync, type Json, type JsonObject} from './topology.js';
+import {topologyToInPlaceABN, topologyToPlain, topologyToSync, type Json, type JsonObject} from './topology.js';
 
-export {topologyToPlain, topologyToSync};
+export {topologyToInPlaceABN, topologyToPlain, topologyToSync};
 
 /** A parsed model.json: `modelTopology` is rewritten, everything else (weights manifest) kept. */
 export interface ModelJson {
@@ -74,4 +74,18 @@ export async function toSyncBatchNorm(model: LayersModel, opts: {group?: Collect
 /** The reverse of `toSyncBatchNorm`: plain tfjs-layers BatchNormalization layers, for export. */
 export async function fromSyncBatchNorm(model: LayersModel): Promise<LayersModel> {
   return rebuild(model, topologyToPlain);
+}
+
+/**
+ * A copy of `model` in which each batch norm followed by an invertible activation layer
+ * (LeakyReLU, ELU) that is its only consumer is fused into one `inPlaceABN` layer with the batch
+ * norm's name, config and weights; predictions are unchanged.
+ */
+export async function toInPlaceABN(model: LayersModel): Promise<LayersModel> {
+  return rebuild(model, topologyToInPlaceABN);
+}
+
+/** `toInPlaceABN` on a parsed model.json; the weights manifest is untouched. */
+export function toInPlaceABNJSON(modelJson: ModelJson): ModelJson {
+  return mapJson(modelJson, topologyToInPlaceABN);
 }

@@ -118,3 +118,65 @@ export function topologyToPlain(topology: Json): JsonObject {
 function camel(s: string): string {
   return s.replace(/_([a-z])/g, (_, ch: string) => ch.toUpperCase());
 }
+
+/** The invertible activation of a tfjs-layers activation layer config, or null. */
+function invertibleActivation(layer: JsonObject): {activation: string; alpha: number} | null {
+  const c = (layer.config ?? {}) as JsonObject;
+  if (layer.class_name === 'LeakyReLU') {
+    const alpha = (c.alpha ?? 0.3) as number;
+    return alpha > 0 ? {activation: 'leakyRelu', alpha} : null;
+  }
+  if (layer.class_name === 'ELU') return {activation: 'elu', alpha: (c.alpha ?? 1) as number};
+  if (layer.class_name === 'Activation') {
+    const a = camel(c.activation as string);
+    if (a === 'elu') return {activation: 'elu', alpha: 1};
+    if (a === 'linear') return {activation: 'linear', alpha: 0};
+  }
+  return null;
+}
+
+/** The layers of a functional config that read the output of layer `name`. */
+function consumers(config: JsonObject, name: string): JsonObject[] {
+  return (config.layers as JsonObject[]).filter((l) => JSON.stringify(l.inbound_nodes ?? []).includes(`["${name}",`));
+}
+
+/**
+ * A copy of `topology` in which every batch norm (tfjs-layers' or ours, with no fused
+ * activation) directly followed by an invertible activation layer (LeakyReLU, ELU, or
+ * Activation 'elu'/'linear') that is its only consumer becomes one InPlaceABN layer, keeping the
+ * batch norm's name and weights.
+ */
+export function topologyToInPlaceABN(topology: Json): JsonObject {
+  const copy = cloneTopology(topology);
+  const fuse = (config: JsonObject): void => {
+    const layers = config.layers as JsonObject[] | undefined;
+    if (!Array.isArray(layers)) return;
+    for (const l of layers) if (isObject(l.config) && Array.isArray((l.config as JsonObject).layers)) fuse(l.config as JsonObject);
+    const functional = layers.some((l) => Array.isArray(l.inbound_nodes));
+    for (let i = 0; i < layers.length; i++) {
+      const bn = layers[i];
+      const c = bn.config as JsonObject;
+      if (![...PLAIN_BATCH_NORMS].includes(bn.class_name as string)) continue;
+      if (camel((c.activation ?? 'linear') as string) !== 'linear') continue;
+      let act: JsonObject | undefined;
+      if (functional) {
+        const users = consumers(config, c.name as string);
+        const outputs = JSON.stringify(config.output_layers ?? []);
+        if (users.length !== 1 || outputs.includes(`["${c.name as string}",`)) continue;
+        act = users[0];
+      } else {
+        act = layers[i + 1];
+      }
+      const spec = act ? invertibleActivation(act) : null;
+      if (!act || !spec) continue;
+      bn.class_name = 'InPlaceABN';
+      c.activation = spec.activation;
+      c.alpha = spec.activation === 'linear' ? null : spec.alpha;
+      layers.splice(layers.indexOf(act), 1);
+      if (functional) redirect(config, (act.config as JsonObject).name as string, c.name as string, bn);
+      i = layers.indexOf(bn);
+    }
+  };
+  fuse(root(copy).config as JsonObject);
+  return copy;
+}

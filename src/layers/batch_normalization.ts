@@ -47,8 +47,8 @@ export class BatchNormalization extends NormLayer {
   readonly trainableStatistics: boolean;
   private movingMeanInit: serialization.Serializable;
   private movingVarianceInit: serialization.Serializable;
-  private movingMean!: LayerVariable;
-  private movingVariance!: LayerVariable;
+  protected movingMean!: LayerVariable;
+  protected movingVariance!: LayerVariable;
   private numBatchesTracked: LayerVariable | null = null;
 
   constructor(args: BatchNormalizationArgs = {}, extraArgs: string[] = []) {
@@ -105,7 +105,7 @@ export class BatchNormalization extends NormLayer {
     });
   }
 
-  private updateMovingStatistics(mean: Tensor, variance: Tensor, count: number): void {
+  protected updateMovingStatistics(mean: Tensor, variance: Tensor, count: number): void {
     tidy(() => {
       const v = this.unbiasedMovingVariance && count > 1 ? mul(variance, count / (count - 1)) : variance;
       let m: number;

@@ -47,6 +47,24 @@ function localStats(x: Tensor, attrs: NormApplyAttrs, C: number, count: number) 
 }
 
 /**
+ * The global batch statistics of every rank's `x`: one all-reduce of each rank's per-channel
+ * (count, mean, M2), merged in rank order. `stats` holds them as kernel inputs (the exact mean as
+ * a shift/offset pair); they are made outside any custom-gradient function, which must create
+ * nothing but its output.
+ */
+export function globalStats(name: string, group: CollectiveGroup, x: Tensor, attrs: NormApplyAttrs, C: number) {
+  const records = group.allGather(packStats(localStats(x, attrs, C, slotCount(x, attrs))));
+  const global = mergeStats(records, C);
+  if (global.count <= 1) {
+    fail(name, `expected more than 1 value per channel over all ranks when training, got ${global.count}`);
+  }
+  const variance = global.m2.map((m2) => m2 / global.count);
+  const {shift, offset} = splitMean(global.mean);
+  const stats = {mean: tensor1d(offset), shift: tensor1d(shift), variance: tensor1d(Float32Array.from(variance))};
+  return {global, variance, stats};
+}
+
+/**
  * Synchronized batch normalization (training mode) across the ranks of a collective group.
  *
  * The statistics cover the concatenation of every rank's batch: each rank computes its
@@ -82,16 +100,8 @@ function syncBatchNorm_(x: Tensor | TensorLike, opts: SyncBatchNormOptions = {})
   const {C, attrs} = a;
   const gamma = a.gamma ?? fill([C], 1);
   const beta = a.beta ?? fill([C], 0);
-  const records = group.allGather(packStats(localStats(a.x, attrs, C, localCount)));
-  const global = mergeStats(records, C);
-  if (global.count <= 1) {
-    fail(name, `expected more than 1 value per channel over all ranks when training, got ${global.count}`);
-  }
-  const variance = global.m2.map((m2) => m2 / global.count);
-  const {shift, offset} = splitMean(global.mean);
+  const {global, variance, stats} = globalStats(name, group, a.x, attrs, C);
 
-  // Made outside the custom-gradient function, which must create nothing but its output.
-  const stats = {mean: tensor1d(offset), shift: tensor1d(shift), variance: tensor1d(Float32Array.from(variance))};
   const f = customGrad((...args: Array<Tensor | GradSaveFunc>) => {
     const [xx, g, b] = args as Tensor[];
     const save = args[3] as GradSaveFunc;

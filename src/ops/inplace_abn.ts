@@ -1,0 +1,138 @@
+import {
+  customGrad, engine, fill, type GradSaveFunc, op, reshape, tensor1d, type NamedTensorMap, type Tensor, type Tensor1D,
+  type TensorLike,
+} from '@tensorflow/tfjs-core';
+import {type CollectiveGroup, resolveGroup} from '../collective/group.js';
+import {invertibleGamma} from '../gradients/abn_grads.js';
+import {ensureKernelAlias} from '../kernel_aliases.js';
+import {
+  type NormActivation, NormsABNApply, NormsABNTraining, NormsBackwardApply, NormsBackwardReduce, type NormApplyAttrs,
+} from '../kernel_names.js';
+import {normView} from '../norm_view.js';
+import {checkTrainingCount} from './batch_norm.js';
+import {channelNormArgs} from './channel_args.js';
+import {globalStats} from './sync_batch_norm.js';
+import type {BatchNormResult, NormOptions} from './types.js';
+import {checkOptions, fail, paramInput} from './validate.js';
+
+export interface InplaceABNOptions extends NormOptions {
+  training: boolean;
+  mean?: Tensor1D;
+  variance?: Tensor1D;
+  /** Synchronize the training statistics across this group's ranks (InPlace-ABN Sync). */
+  group?: CollectiveGroup;
+  /**
+   * Release `x`'s memory as soon as `y` exists: the caller promises not to use `x` again (using
+   * it afterwards throws tfjs' "Tensor is disposed" error).
+   */
+  inPlace?: boolean;
+}
+
+export interface InplaceABNResult extends BatchNormResult {
+  /** Elements per channel the statistics cover (over every rank when synchronized). */
+  count: number;
+}
+
+const OPTIONS = ['training', 'gamma', 'beta', 'epsilon', 'dataFormat', 'activation', 'alpha', 'mean', 'variance',
+  'group', 'inPlace'] as const;
+export const INVERTIBLE: readonly NormActivation[] = ['leakyRelu', 'elu', 'linear'];
+
+/**
+ * Disposes `x` and makes any later use of it (which tfjs would otherwise report as a TypeError
+ * from deep inside the engine) throw a message that says what happened.
+ */
+function release(x: Tensor): void {
+  x.dispose();
+  Object.defineProperty(x, 'dataId', {
+    configurable: true,
+    get: () => {
+      throw new Error(`inplaceABN: this tensor (shape [${x.shape}]) was released by 'inPlace: true' and must not be used again`);
+    },
+  });
+}
+
+/** Training with statistics synchronized over `group`; the gradient reads `y` only. */
+function syncTraining(x: Tensor, gamma: Tensor, beta: Tensor, attrs: NormApplyAttrs, C: number, group: CollectiveGroup) {
+  const {global, variance, stats} = globalStats('inplaceABN', group, x, attrs, C);
+  const f = customGrad((...args: Array<Tensor | GradSaveFunc>) => {
+    const [xx, g, b] = args as Tensor[];
+    const save = args[3] as GradSaveFunc;
+    const y = engine().runKernel(NormsABNApply, {x: xx, gamma: g, beta: b, ...stats} as NamedTensorMap, attrs) as Tensor;
+    save([y, g, b, stats.mean, stats.variance]);
+    return {
+      value: y,
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [sy, sg, sb, mean, v] = saved;
+        const inputs: NamedTensorMap = {dy, y: sy, mean, variance: v, gamma: invertibleGamma(sg, attrs.epsilon), beta: sb};
+        const [sumDz, sumDzXhat, slotDg, slotDgX] = engine().runKernel(NormsBackwardReduce, inputs, attrs) as Tensor[];
+        const local = new Float64Array(2 * C);
+        local.set(slotDg.dataSync());
+        local.set(slotDgX.dataSync(), C);
+        const sums = group.allReduceSum(local);
+        const dx = engine().runKernel(NormsBackwardApply, {
+          ...inputs, slotSumDzGamma: tensor1d(Float32Array.from(sums.subarray(0, C))),
+          slotSumDzGammaXhat: tensor1d(Float32Array.from(sums.subarray(C))),
+        }, {...attrs, training: true, count: global.count}) as Tensor;
+        return [dx, reshape(sumDzXhat, sg.shape), reshape(sumDz, sb.shape)];
+      },
+    };
+  });
+  return {y: f(x, gamma, beta), mean: tensor1d(Float32Array.from(global.mean)),
+    variance: tensor1d(Float32Array.from(variance)), count: global.count};
+}
+
+/**
+ * In-Place Activated Batch Normalization (Rota Bulò et al., CVPR 2018): batch norm fused with an
+ * invertible activation, `y = act((x - mean) / sqrt(variance + epsilon) * gamma + beta)` with
+ * `act` leakyRelu (default, slope 0.01), elu or linear, whose backward pass reads only the
+ * output: `z = act⁻¹(y)`, `x̂ = (z - beta) / gamma`. `x` is not kept for the gradient, and
+ * `inPlace: true` releases it as soon as `y` exists. Values and gradients equal `batchNorm` with
+ * the same activation; the backward pass divides by `sign(gamma) * max(|gamma|, epsilon)` so it
+ * stays finite for gamma near zero (exact whenever |gamma| >= epsilon). With `group`, training
+ * statistics are synchronized as in `syncBatchNorm` (dx is then this rank's slice of the
+ * concatenated batch's gradient; dgamma/dbeta this rank's share).
+ *
+ * ```js
+ * const {y} = tfnorms.inplaceABN(convOut, {training: true, gamma, beta, inPlace: true});
+ * ```
+ */
+function inplaceABN_(x: Tensor | TensorLike, opts: InplaceABNOptions): InplaceABNResult {
+  const name = 'inplaceABN';
+  if (opts === undefined) fail(name, `options with 'training' are required`);
+  checkOptions(name, opts, OPTIONS);
+  if (typeof opts.training !== 'boolean') fail(name, `'training' must be true or false, got ${String(opts.training)}`);
+  const a = channelNormArgs(name, x, {...opts, activation: opts.activation ?? 'leakyRelu'},
+                            {groups: 0, perSample: false, activations: INVERTIBLE});
+  const {C, attrs} = a;
+  if (attrs.activation === 'leakyRelu' && attrs.alpha === 0) fail(name, `a leakyRelu slope ('alpha') of 0 is not invertible`);
+  if (attrs.activation === 'elu' && !(attrs.alpha > 0)) fail(name, `elu needs 'alpha' > 0 to be invertible`);
+  const gamma = a.gamma ?? fill([C], 1);
+  const beta = a.beta ?? fill([C], 0);
+  const backend = engine().backendName;
+  const group = opts.group ? resolveGroup(opts.group) : null;
+  let result: InplaceABNResult;
+  const localCount = normView(a.x.shape, attrs).count;
+  if (opts.training && group !== null && group.worldSize > 1) {
+    ensureKernelAlias(NormsABNApply, backend);
+    result = syncTraining(a.x, gamma, beta, attrs, C, group);
+  } else if (opts.training) {
+    checkTrainingCount(name, localCount, a.x.shape);
+    ensureKernelAlias(NormsABNTraining, backend);
+    const [y, mean, variance, shift, offset] = engine().runKernel(NormsABNTraining, {x: a.x, gamma, beta}, attrs) as Tensor[];
+    shift.dispose();
+    offset.dispose();
+    result = {y, mean: mean as Tensor1D, variance: variance as Tensor1D, count: localCount};
+  } else {
+    if (opts.mean == null || opts.variance == null) fail(name, `'mean' and 'variance' are required when 'training' is false`);
+    const mean = paramInput(name, 'mean', opts.mean, [C], a.what)!;
+    const variance = paramInput(name, 'variance', opts.variance, [C], a.what)!;
+    ensureKernelAlias(NormsABNApply, backend);
+    const y = engine().runKernel(NormsABNApply, {x: a.x, mean, variance, gamma, beta}, attrs) as Tensor;
+    result = {y, mean: mean.clone() as Tensor1D, variance: variance.clone() as Tensor1D, count: localCount};
+  }
+  // Nothing holds x for the gradient: releasing it frees its memory now.
+  if (opts.inPlace && a.x === x) release(a.x);
+  return result;
+}
+
+export const inplaceABN = op({inplaceABN_});
