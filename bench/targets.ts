@@ -17,4 +17,19 @@ export const TARGETS: Record<string, Target[]> = {
     {op: /^(GroupNorm|InstanceNorm)/, mode: 'forward+backward', kind: 'speedup', value: 10},
     {op: /./, mode: 'forward', kind: 'yardstick', value: 4},
   ],
+  webgl: [
+    {op: /^BatchNorm training/, mode: 'forward', kind: 'speedup', value: 3},
+    {op: /^BatchNorm training/, mode: 'forward+backward', kind: 'speedup', value: 3},
+    {op: /^LayerNorm/, mode: 'forward', kind: 'speedup', value: 4},
+    {op: /^LayerNorm/, mode: 'forward+backward', kind: 'speedup', value: 10},
+    {op: /^(GroupNorm|InstanceNorm)/, mode: 'forward+backward', kind: 'speedup', value: 3},
+    {op: /./, mode: 'forward', kind: 'yardstick', value: 2.5},
+    {op: /./, mode: 'forward+backward', kind: 'yardstick', value: 3},
+  ],
+  tensorflow: [
+    {op: /^BatchNorm training/, mode: 'forward+backward', kind: 'speedup', value: 3},
+    {op: /^LayerNorm/, mode: 'forward+backward', kind: 'speedup', value: 5},
+    {op: /^(GroupNorm|InstanceNorm)/, mode: 'forward+backward', kind: 'speedup', value: 3},
+    {op: /./, mode: 'forward', kind: 'yardstick', value: 3},
+  ],
 };

@@ -13,3 +13,10 @@ if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
   npm ci --ignore-scripts --no-audit --no-fund
   touch "$stamp"
 fi
+
+# Headless Chromium for the webgl suite and benchmarks (Debian's package, never a download).
+bash scripts/setup-chromium.sh
+
+# A loadable @tensorflow/tfjs-node: the normal package when it loads, else its addon built from
+# the npm package's source against libtensorflow from PyPI (cached under .cache/tfjs-node/).
+node scripts/tfjs-node/ensure-tfjs-node.mjs

@@ -1,7 +1,23 @@
 /**
- * Registers tfjs-norms' kernels for the `tensorflow` backend of `@tensorflow/tfjs-node` and
- * `@tensorflow/tfjs-node-gpu`. The native kernels are not written yet.
+ * `tfjs-norms/node`: registers tfjs-norms' kernels for the `tensorflow` backend of
+ * `@tensorflow/tfjs-node` and `@tensorflow/tfjs-node-gpu` (they share the backend name and
+ * the JavaScript). Import it for its side effect, next to the tfjs-node package you use:
+ *
+ * ```js
+ * import * as tf from '@tensorflow/tfjs-node';   // or '@tensorflow/tfjs-node-gpu'
+ * import {batchNorm} from 'tfjs-norms';
+ * import 'tfjs-norms/node';
+ * ```
+ *
+ * Nothing here loads tfjs-node itself: the kernels reach TensorFlow through the backend object
+ * the engine hands them.
  */
+import '../kernels/tensorflow/register_all.js';
 import './gradients/register_all.js';
 
-export const tensorflowKernelsRegistered = false;
+export {tensorflowKernelConfigs} from '../kernels/tensorflow/register_all.js';
+/** Save and load models to and from a plain folder (model.json + weight files) with Node's fs. */
+export {folderLoadHandler, folderSaveHandler} from './cli/model_files.js';
+
+/** True once the `tensorflow` kernels are registered (by importing this module). */
+export const tensorflowKernelsRegistered = true;

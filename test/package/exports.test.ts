@@ -19,13 +19,15 @@ beforeAll(() => {
 test('CommonJS: tfjs-norms, tfjs-norms/webgl and tfjs-norms/node resolve', () => {
   const out = node(['-e', `
     const tf = require('@tensorflow/tfjs-core'); require('@tensorflow/tfjs-backend-cpu');
-    const n = require('tfjs-norms'); require('tfjs-norms/webgl'); require('tfjs-norms/node');
+    const n = require('tfjs-norms'); require('tfjs-norms/webgl'); const nn = require('tfjs-norms/node');
     tf.setBackend('cpu');
     const y = n.layerNorm(tf.tensor2d([[1, 2, 3]]));
-    console.log(JSON.stringify({keys: Object.keys(n).sort(), y: Array.from(y.dataSync()).map(v => +v.toFixed(4))}));
+    console.log(JSON.stringify({keys: Object.keys(n).sort(), nodeKeys: Object.keys(nn).sort(),
+      y: Array.from(y.dataSync()).map(v => +v.toFixed(4))}));
   `]);
   const r = JSON.parse(out.trim().split('\n').pop()!);
   expect(r.keys).toEqual(expect.arrayContaining(['batchNorm', 'groupNorm', 'instanceNorm', 'layerNorm']));
+  expect(r.nodeKeys).toEqual(expect.arrayContaining(['folderLoadHandler', 'folderSaveHandler', 'tensorflowKernelsRegistered']));
   expect(r.y).toEqual([-1.2247, 0, 1.2247]);
 });
 

@@ -1,0 +1,253 @@
+/**
+ * The webgl kernels' bodies: each one prepares packed inputs and tables, runs the reduction
+ * and elementwise programs, and returns TensorInfos (the big outputs packed in the input's
+ * layout, the small ones as views of one unpacked table).
+ */
+import type {TensorInfo} from '@tensorflow/tfjs-core';
+import type {NormApplyAttrs} from '../../src/kernel_names.js';
+import {normView, type NormView} from '../../src/norm_view.js';
+import {ApplyProgram, BackwardApplyProgram, type ElementwiseSpec} from './apply_programs.js';
+import {gridFor, run, Scratch, splitTable, type Grid, type WebGLBackend} from './backend_util.js';
+import {flat, outputLayout, packedInputs, type PackedInput, type PackedLayout, type SlotView} from './layout.js';
+import {MERGE_CHUNK, MERGE_MAX, planReduction, singlePlan} from './reduce_plan.js';
+import {MergeProgram, ReducePartialsProgram, type MergeOutput, type SumsSpec} from './reduce_programs.js';
+import {
+  ChannelTableProgram, SlotSumsProgram, SlotTableProgram, SumsOutputProgram, UserStatsProgram,
+  type SlotTableOptions, type SumsSource,
+} from './table_programs.js';
+
+interface Table {info: TensorInfo; grid: Grid}
+
+function texels(g: Grid): [number, number] {
+  return [g.h, g.w];
+}
+
+function channelTable(b: WebGLBackend, sc: Scratch, C: number, gamma?: TensorInfo, beta?: TensorInfo): Table {
+  const grid = gridFor(C);
+  const inputs = [gamma, beta].filter((t): t is TensorInfo => t !== undefined).map((t) => flat(b, t, sc));
+  const info = sc.add(run(b, new ChannelTableProgram(C, grid, gamma !== undefined, beta !== undefined), inputs, texels(grid)));
+  return {info, grid};
+}
+
+interface SlotInputs {
+  variance: TensorInfo;
+  mean?: TensorInfo;
+  shift?: TensorInfo;
+  sg?: TensorInfo;
+  sgx?: TensorInfo;
+  dMean?: TensorInfo;
+  dVariance?: TensorInfo;
+}
+
+function slotTable(b: WebGLBackend, sc: Scratch, slots: number, ins: SlotInputs, epsilon: number,
+                   training: boolean, count: number): Table {
+  const grid = gridFor(2 * slots);
+  const o: SlotTableOptions = {
+    slots, grid, epsilon, training, count, hasMean: ins.mean !== undefined, hasShift: ins.shift !== undefined,
+    hasSums: ins.sg !== undefined && ins.sgx !== undefined, hasDMean: ins.dMean !== undefined,
+    hasDVariance: ins.dVariance !== undefined,
+  };
+  const inputs = [ins.variance];
+  if (o.hasMean) inputs.push(ins.mean!);
+  if (o.hasShift) inputs.push(ins.shift!);
+  if (o.hasSums) inputs.push(ins.sg!, ins.sgx!);
+  if (o.hasDMean) inputs.push(ins.dMean!);
+  if (o.hasDVariance) inputs.push(ins.dVariance!);
+  const info = sc.add(run(b, new SlotTableProgram(o), inputs.map((t) => flat(b, t, sc)), texels(grid)));
+  return {info, grid};
+}
+
+/**
+ * Stage 1 then merges until one fragment per slot can finish: statistics into the slot table,
+ * sums into a table of (a, b) per reduction slot.
+ */
+function reduce(b: WebGLBackend, sc: Scratch, L: PackedLayout, v: NormView, sv: SlotView,
+                stage1Inputs: TensorInfo[], sums: SumsSpec | null, dyLayout: PackedLayout | undefined,
+                epsilon: number): Table {
+  let plan = planReduction(L, v, sv);
+  const stats = sums === null;
+  let partials = sc.add(run(b, new ReducePartialsProgram(plan, sums, dyLayout), stage1Inputs, texels(plan.grid)));
+  while (plan.perSlot > MERGE_MAX) {
+    const next = singlePlan(plan, MERGE_CHUNK);
+    partials = sc.add(run(b, new MergeProgram(plan, stats, {kind: 'records', grid: next.grid}, MERGE_CHUNK),
+      [partials], texels(next.grid)));
+    plan = next;
+  }
+  const grid = gridFor(stats ? 2 * plan.slots : plan.slots);
+  const out: MergeOutput = stats ? {kind: 'slotTable', grid, epsilon} : {kind: 'sumTable', grid};
+  const x = stage1Inputs[stats ? 0 : 1];
+  const info = sc.add(run(b, new MergeProgram(plan, stats, out, Math.max(1, plan.perSlot), stats ? L : undefined),
+    stats ? [partials, x] : [partials], texels(grid)));
+  return {info, grid};
+}
+
+function userStats(b: WebGLBackend, sc: Scratch, st: Table, slots: number): TensorInfo[] {
+  const table = sc.add(run(b, new UserStatsProgram(slots, st.grid), [st.info]));
+  return splitTable(b, table, [[slots], [slots], [slots], [slots]]);
+}
+
+function elementwise(xL: PackedLayout, v: NormView, ct: Table, st: Table, a: NormApplyAttrs): ElementwiseSpec {
+  const L = outputLayout(xL.shape);
+  return {L, xL, v, ctGrid: ct.grid, stGrid: st.grid, activation: a.activation, alpha: a.alpha};
+}
+
+function output(info: TensorInfo, shape: number[]): TensorInfo {
+  return {dataId: info.dataId, shape, dtype: info.dtype};
+}
+
+function runApply(b: WebGLBackend, xp: PackedInput, v: NormView, ct: Table, st: Table, a: NormApplyAttrs,
+                  shape: number[]): TensorInfo {
+  const spec = elementwise(xp.layout, v, ct, st, a);
+  const y = run(b, new ApplyProgram(spec), [xp.info, ct.info, st.info], [spec.L.texH, spec.L.texW]);
+  return output(y, shape);
+}
+
+function withScratch<T>(b: WebGLBackend, f: (sc: Scratch) => T): T {
+  const sc = new Scratch(b);
+  try {
+    return f(sc);
+  } finally {
+    sc.dispose();
+  }
+}
+
+export function momentsWebGL(b: WebGLBackend, x: TensorInfo, a: NormApplyAttrs): TensorInfo[] {
+  return withScratch(b, (sc) => {
+    const v = normView(x.shape, a);
+    const [xp] = packedInputs(b, [x], sc);
+    const st = reduce(b, sc, xp.layout, v, v, [xp.info], null, undefined, 1);
+    return userStats(b, sc, st, v.slots);
+  });
+}
+
+export function normalizeTrainingWebGL(b: WebGLBackend, x: TensorInfo, gamma: TensorInfo | undefined,
+                                       beta: TensorInfo | undefined, a: NormApplyAttrs): TensorInfo[] {
+  return withScratch(b, (sc) => {
+    const v = normView(x.shape, a);
+    const [xp] = packedInputs(b, [x], sc);
+    const ct = channelTable(b, sc, v.C, gamma, beta);
+    const st = reduce(b, sc, xp.layout, v, v, [xp.info], null, undefined, a.epsilon);
+    const y = runApply(b, xp, v, ct, st, a, x.shape);
+    return [y, ...userStats(b, sc, st, v.slots)];
+  });
+}
+
+export function applyWebGL(b: WebGLBackend, ins: {x: TensorInfo; mean: TensorInfo; variance: TensorInfo;
+  gamma?: TensorInfo; beta?: TensorInfo; shift?: TensorInfo}, a: NormApplyAttrs): TensorInfo {
+  return withScratch(b, (sc) => {
+    const v = normView(ins.x.shape, a);
+    const [xp] = packedInputs(b, [ins.x], sc);
+    const ct = channelTable(b, sc, v.C, ins.gamma, ins.beta);
+    const st = slotTable(b, sc, v.slots, {variance: ins.variance, mean: ins.mean, shift: ins.shift}, a.epsilon, false, 1);
+    return runApply(b, xp, v, ct, st, a, ins.x.shape);
+  });
+}
+
+export interface BackwardInputs {
+  dy?: TensorInfo;
+  x?: TensorInfo;
+  y?: TensorInfo;
+  mean?: TensorInfo;
+  variance: TensorInfo;
+  gamma?: TensorInfo;
+  beta?: TensorInfo;
+  shift?: TensorInfo;
+  slotSumDzGamma?: TensorInfo;
+  slotSumDzGammaXhat?: TensorInfo;
+  dMean?: TensorInfo;
+  dVariance?: TensorInfo;
+}
+
+function source(ins: BackwardInputs): {src: TensorInfo; fromOutput: boolean} {
+  const src = ins.x ?? ins.y;
+  if (src === undefined) throw new Error('tfjs-norms backward kernels need x or y');
+  return {src, fromOutput: ins.x === undefined};
+}
+
+/**
+ * The backward sums: per channel when no slot is per sample (BatchNorm); per (sample, channel)
+ * cell when the spatial block is long enough (GroupNorm, InstanceNorm); otherwise separate
+ * γ-weighted per-slot and per-channel reductions (LayerNorm, where a cell is one element).
+ */
+function backwardSums(b: WebGLBackend, sc: Scratch, v: NormView, srcP: PackedInput, dyP: PackedInput,
+                      ct: Table, st: Table, a: NormApplyAttrs, fromOutput: boolean): SumsSource {
+  const spec = (weighted: boolean): SumsSpec => ({activation: a.activation, alpha: a.alpha, fromOutput, weighted,
+    ctGrid: ct.grid, stGrid: st.grid, C: v.C, normSlots: v.slots});
+  const inputs = [dyP.info, srcP.info, ct.info, st.info];
+  const red = (sv: SlotView, weighted: boolean) =>
+    reduce(b, sc, srcP.layout, v, sv, inputs, spec(weighted), dyP.layout, 0);
+  const common = {C: v.C, N: v.N, groups: v.groups, ctGrid: ct.grid};
+  if (!v.perSample) {
+    const ch = red({groups: v.C, perSample: false}, false);
+    return {kind: 'channel', tables: [{name: 'ch', ...ch}], ...common};
+  }
+  if (v.S >= 8) {
+    const ce = red({groups: v.C, perSample: true}, false);
+    return {kind: 'cell', tables: [{name: 'ce', ...ce}], ...common};
+  }
+  const sl = red({groups: v.groups, perSample: true}, true);
+  const ch = red({groups: v.C, perSample: false}, false);
+  return {kind: 'separate', tables: [{name: 'sl', ...sl}, {name: 'ch', ...ch}], ...common};
+}
+
+function tableInfos(src: SumsSource): TensorInfo[] {
+  return src.tables.map((t) => t.info);
+}
+
+export function backwardReduceWebGL(b: WebGLBackend, ins: BackwardInputs, a: NormApplyAttrs): TensorInfo[] {
+  return withScratch(b, (sc) => {
+    const {src, fromOutput} = source(ins);
+    const v = normView(src.shape, a);
+    const [srcP, dyP] = packedInputs(b, [src, ins.dy!], sc);
+    const ct = channelTable(b, sc, v.C, ins.gamma, ins.beta);
+    const st = slotTable(b, sc, v.slots, {variance: ins.variance, mean: fromOutput ? undefined : ins.mean,
+      shift: fromOutput ? undefined : ins.shift}, a.epsilon, false, 1);
+    const sums = backwardSums(b, sc, v, srcP, dyP, ct, st, a, fromOutput);
+    const table = sc.add(run(b, new SumsOutputProgram(sums, v.slots), [ct.info, ...tableInfos(sums)]));
+    return splitTable(b, table, [[v.C], [v.C], [v.slots], [v.slots]]);
+  });
+}
+
+function runBackwardApply(b: WebGLBackend, srcP: PackedInput, dyP: PackedInput | null, v: NormView, ct: Table,
+                          st: Table, a: NormApplyAttrs, fromOutput: boolean, shape: number[]): TensorInfo {
+  const spec = elementwise(srcP.layout, v, ct, st, a);
+  const prog = new BackwardApplyProgram(spec, fromOutput, dyP ? dyP.layout : null);
+  const inputs = [srcP.info, ct.info, st.info];
+  if (dyP) inputs.push(dyP.info);
+  return output(run(b, prog, inputs, [spec.L.texH, spec.L.texW]), shape);
+}
+
+export function backwardApplyWebGL(b: WebGLBackend, ins: BackwardInputs,
+                                   a: NormApplyAttrs & {training: boolean; count: number}): TensorInfo {
+  return withScratch(b, (sc) => {
+    const {src, fromOutput} = source(ins);
+    const v = normView(src.shape, a);
+    const big = ins.dy ? packedInputs(b, [src, ins.dy], sc) : packedInputs(b, [src], sc);
+    const ct = channelTable(b, sc, v.C, ins.gamma, ins.beta);
+    const st = slotTable(b, sc, v.slots, {
+      variance: ins.variance, mean: fromOutput ? undefined : ins.mean, shift: fromOutput ? undefined : ins.shift,
+      sg: a.training ? ins.slotSumDzGamma : undefined, sgx: a.training ? ins.slotSumDzGammaXhat : undefined,
+      dMean: a.training ? ins.dMean : undefined, dVariance: a.training ? ins.dVariance : undefined,
+    }, a.epsilon, a.training, a.count);
+    return runBackwardApply(b, big[0], big[1] ?? null, v, ct, st, a, fromOutput, src.shape);
+  });
+}
+
+export function backwardTrainingWebGL(b: WebGLBackend, ins: BackwardInputs, a: NormApplyAttrs): TensorInfo[] {
+  return withScratch(b, (sc) => {
+    const {src, fromOutput} = source(ins);
+    const v = normView(src.shape, a);
+    const [srcP, dyP] = packedInputs(b, [src, ins.dy!], sc);
+    const ct = channelTable(b, sc, v.C, ins.gamma, ins.beta);
+    const st0 = slotTable(b, sc, v.slots, {
+      variance: ins.variance, mean: fromOutput ? undefined : ins.mean, shift: fromOutput ? undefined : ins.shift,
+      dMean: ins.dMean, dVariance: ins.dVariance,
+    }, a.epsilon, true, v.count);
+    const sums = backwardSums(b, sc, v, srcP, dyP, ct, st0, a, fromOutput);
+    const st: Table = {grid: st0.grid, info: sc.add(run(b, new SlotSumsProgram(sums, v.slots, st0.grid, v.count),
+      [st0.info, ct.info, ...tableInfos(sums)], texels(st0.grid)))};
+    const dx = runBackwardApply(b, srcP, dyP, v, ct, st, a, fromOutput, src.shape);
+    const table = sc.add(run(b, new SumsOutputProgram(sums, 0), [ct.info, ...tableInfos(sums)]));
+    return [dx, ...splitTable(b, table, [[v.C], [v.C]])];
+  });
+}

@@ -1,0 +1,305 @@
+/**
+ * The reduction programs: stage 1 reads the big input(s) once and writes one partial record per
+ * work item; merge stages combine a slot's records (Chan's formula for statistics, sums for the
+ * backward pass), either into fewer records or into the final per-slot table.
+ */
+import type {GPGPUProgram} from '@tensorflow/tfjs-backend-webgl';
+import type {NormActivation} from '../../src/kernel_names.js';
+import {activationGlsl} from './activation_glsl.js';
+import {GLSL_COMMON, glslFloat, gridFetch, gridIndex, gridShape, idiv, imod, type Grid} from './backend_util.js';
+import {TexelMap, slotExpr, texelFunctions, type PackedLayout} from './layout.js';
+import {baseRowGlsl, firstElementGlsl, recordGlsl, type ReducePlan} from './reduce_plan.js';
+
+/** What the backward reduction accumulates per element. */
+export interface SumsSpec {
+  activation: NormActivation;
+  alpha: number;
+  /** x̂ and act' come from the output y (In-Place ABN) instead of x and the statistics. */
+  fromOutput: boolean;
+  /** Multiply both sums by gamma (slot sums Σdz·γ, Σdz·γ·x̂). */
+  weighted: boolean;
+  /** Grids of the channel table (γ, β, 1/γ) and the slot table (2 texels per norm slot). */
+  ctGrid: Grid;
+  stGrid: Grid;
+  C: number;
+  normSlots: number;
+}
+
+/**
+ * Stage 1. Statistics: inputs `[x]`, records (n, mean, M2) of `x − shift` (`shift` = the slot's
+ * first element) or two sub-slot pairs (mean, M2). Sums: inputs `[dy, x|y, ct, st]`, records
+ * (Σdz, Σdz·x̂) or two such pairs.
+ */
+export class ReducePartialsProgram implements GPGPUProgram {
+  variableNames: string[];
+  outputShape: number[];
+  packedInputs = true;
+  packedOutput = true;
+  userCode: string;
+
+  constructor(p: ReducePlan, sums: SumsSpec | null, dyLayout?: PackedLayout) {
+    this.variableNames = sums ? ['dy', 'x', 'ct', 'st'] : ['x'];
+    this.outputShape = gridShape(p.grid);
+    const L = p.L;
+    const map = new TexelMap(L, p.v);
+    const single = p.kind === 'elem';
+    const comps = single ? [0] : [0, 1, 2, 3];
+    const needCoords = sums !== null || L.R2 % 2 === 1 || L.C2 % 2 === 1 || single;
+    const mask = single ? 'bvec4(true, false, false, false)' : needCoords ? map.validMask() : 'bvec4(true)';
+
+    // Per-texel accumulation.
+    let body: string;
+    if (sums === null) {
+      body = `
+    vec4 d = mix(vec4(0.0), v - kv, m);
+    s1 += d; s2 += d * d;${p.kind === 'rowrun' || single ? '\n    cnt += dot(mix(vec4(0.0), vec4(1.0), m), vec4(1.0));' : ''}`;
+    } else {
+      const {ctGrid, stGrid, C, normSlots} = sums;
+      const normSv = {groups: p.v.groups, perSample: p.v.perSample};
+      const params = [
+        map.helpers(comps),
+        map.gather(comps, 'ct', (_n, c) => `min(${c}, ${C - 1})`, (i) => gridFetch('ct', ctGrid, i),
+          {g: 'x', bt: 'y', ig: 'z'}),
+        sums.fromOutput ? '' : map.gather(comps, 'st', (n, c) => `min(${slotExpr(p.v, normSv, n, c)}, ${normSlots - 1}) * 2`,
+          (i) => gridFetch('st', stGrid, i), {sh: 'x', off: 'y', rs: 'z'}),
+      ].join('\n');
+      const grad = sums.activation === 'linear' ? 'dyv' : sums.fromOutput ? 'dyv * actGradY_(v)' : 'dyv * actGrad_(z)';
+      const xhat = sums.fromOutput
+        ? 'vec4 z = actInv_(v); vec4 xh = (z - bt) * ig;'
+        : 'vec4 xh = ((v - sh) - off) * rs; vec4 z = xh * g + bt;';
+      const w = sums.weighted ? ' * g' : '';
+      body = `
+    ${params}
+    ${xhat}
+    vec4 dz = ${grad};
+    s1 += mix(vec4(0.0), dz${w}, m);
+    s2 += mix(vec4(0.0), dz${w} * xh, m);`;
+    }
+    const coords = (t: string) => (single ? `int rho0 = ${idiv(t, L.C2)}; int col0 = ${imod(t, L.C2)}; int rho1 = rho0; int col1 = col0;`
+      : needCoords ? map.coords(t) : '');
+    const fetchV = single ? `vec4 v = vec4(x_el(f), 0.0, 0.0, 0.0);${sums ? ' vec4 dyv = vec4(dy_el(f), 0.0, 0.0, 0.0);' : ''}`
+      : `vec4 v = x_at(t);${sums ? ' vec4 dyv = dy_at(t);' : ''}`;
+    const texelStep = (t: string) => `{
+    ${coords(t)}
+    bvec4 m = ${mask};
+    ${fetchV}
+    ${body}
+  }`;
+
+    // Iteration over the item's tile, per scheme.
+    let loop: string;
+    let shifts = '';
+    let result: string;
+    const stats = sums === null;
+    const el = (f: string) => `x_el(${f})`;
+    switch (p.kind) {
+      case 'rowrun': {
+        const runLen = p.runLen!, runStride = p.runStride!, total = p.runLen! * p.runs!;
+        const baseT = `(${baseRowGlsl(p, 's')} / ${L.R2}) * ${L.TB}`;
+        if (stats) shifts = `vec4 kv = vec4(x_at(${baseT}).x);`;
+        loop = `
+  int s = ${imod('item', p.slots)}; int k = ${idiv('item', p.slots)};
+  int o = k * ${p.T}; int oEnd = min(o + ${p.T}, ${total});
+  int run = ${idiv('o', runLen)}; int within = o - run * ${runLen};
+  int t = ${baseT} + run * ${runStride} + within;
+  ${shifts}
+  for (int i = 0; i < ${p.T}; i++) {
+    if (o + i >= oEnd) break;
+    ${texelStep('t')}
+    t++; within++;
+    if (within == ${runLen}) { within = 0; t += ${runStride - runLen}; }
+  }`;
+        result = stats ? singleStats() : 'setOutput(vec4(dot(s1, vec4(1.0)), dot(s2, vec4(1.0)), 0.0, 0.0));';
+        break;
+      }
+      case 'rowpair': {
+        const NRP = L.B * L.RP;
+        const rowSlot = (rho: string) => rowSlotGlsl(p, rho);
+        if (stats) {
+          shifts = `
+  float kA = ${el(firstElementGlsl(p, rowSlot('rhoA')))};
+  float kB = rhoA + 1 < ${L.B * L.R2} ? ${el(firstElementGlsl(p, rowSlot('rhoA + 1')))} : kA;
+  vec4 kv = vec4(kA, kA, kB, kB);`;
+        }
+        loop = `
+  int P = ${imod('item', NRP)}; int kc = ${idiv('item', NRP)};
+  int q0 = kc * ${p.T}; int q1 = min(q0 + ${p.T}, ${L.TR});
+  int bb = ${idiv('P', L.RP)}; int rhoA = bb * ${L.R2} + 2 * (P - bb * ${L.RP});
+  ${shifts}
+  int t = P * ${L.TR} + q0;
+  for (int i = 0; i < ${p.T}; i++) {
+    if (q0 + i >= q1) break;
+    ${texelStep('t')}
+    t++;
+  }`;
+        result = stats ? pairStats('s1.x + s1.y', 's2.x + s2.y', 's1.z + s1.w', 's2.z + s2.w', rowpairCount(p))
+          : 'setOutput(vec4(s1.x + s1.y, s2.x + s2.y, s1.z + s1.w, s2.z + s2.w));';
+        break;
+      }
+      case 'col': {
+        const Jn = p.Jn!, Nn = p.Nn!;
+        const slotOf = (c: string) => slotExpr(p.v, p.sv, 'nn', c);
+        if (stats) {
+          shifts = `
+  float kA = ${el(firstElementGlsl(p, slotOf('2 * cp')))};
+  float kB = 2 * cp + 1 < ${L.C2} ? ${el(firstElementGlsl(p, slotOf('2 * cp + 1')))} : kA;
+  vec4 kv = vec4(kA, kB, kA, kB);`;
+        }
+        loop = `
+  int cp = ${imod('item', L.TR)}; int rest = ${idiv('item', L.TR)};
+  int nn = ${imod('rest', Nn)}; int kr = ${idiv('rest', Nn)};
+  int j0 = nn * ${Jn} + kr * ${p.T}; int j1 = min(j0 + ${p.T}, nn * ${Jn} + ${Jn});
+  ${shifts}
+  int t = j0 * ${L.TR} + cp;
+  for (int i = 0; i < ${p.T}; i++) {
+    if (j0 + i >= j1) break;
+    ${texelStep('t')}
+    t += ${L.TR};
+  }`;
+        result = stats ? pairStats('s1.x + s1.z', 's2.x + s2.z', 's1.y + s1.w', 's2.y + s2.w', colCount(p))
+          : 'setOutput(vec4(s1.x + s1.z, s2.x + s2.z, s1.y + s1.w, s2.y + s2.w));';
+        break;
+      }
+      default: {
+        const runLen = p.runLen!, runStride = p.runStride!, total = p.runLen! * p.runs!;
+        const base = firstElementGlsl(p, 's');
+        if (stats) shifts = `vec4 kv = vec4(${el(base)});`;
+        loop = `
+  int s = ${imod('item', p.slots)}; int k = ${idiv('item', p.slots)};
+  int e = k * ${p.T}; int eEnd = min(e + ${p.T}, ${total});
+  int run = ${idiv('e', runLen)}; int within = e - run * ${runLen};
+  int f = ${base} + run * ${runStride} + within;
+  ${shifts}
+  for (int i = 0; i < ${p.T}; i++) {
+    if (e + i >= eEnd) break;
+    ${texelStep('f')}
+    f++; within++;
+    if (within == ${runLen}) { within = 0; f += ${runStride - runLen}; }
+  }`;
+        result = stats ? singleStats() : 'setOutput(vec4(s1.x, s2.x, 0.0, 0.0));';
+      }
+    }
+
+    this.userCode = `
+${GLSL_COMMON}
+${texelFunctions('x', L, true)}
+${sums ? texelFunctions('dy', dyLayout ?? L, true) : ''}
+${sums ? activationGlsl(sums.activation, sums.alpha) : ''}
+void main() {
+  int item = ${gridIndex(p.grid)};
+  if (item >= ${p.items}) { setOutput(vec4(0.0)); return; }
+  vec4 s1 = vec4(0.0); vec4 s2 = vec4(0.0); float cnt = 0.0;
+  ${loop}
+  ${result}
+}`;
+  }
+}
+
+function singleStats(): string {
+  return `
+  float a = dot(s1, vec4(1.0)); float n = max(cnt, 1.0);
+  float mean = a / n;
+  setOutput(vec4(cnt, mean, max(dot(s2, vec4(1.0)) - a * mean, 0.0), 0.0));`;
+}
+
+function pairStats(aA: string, bA: string, aB: string, bB: string, count: string): string {
+  return `
+  float n = max(${count}, 1.0);
+  float mA = (${aA}) / n; float mB = (${aB}) / n;
+  setOutput(vec4(mA, max((${bA}) - (${aA}) * mA, 0.0), mB, max((${bB}) - (${aB}) * mB, 0.0)));`;
+}
+
+function rowpairCount(p: ReducePlan): string {
+  return `float(2 * (q1 - q0) - (q1 == ${p.L.TR} ? ${p.L.C2 % 2} : 0))`;
+}
+
+function colCount(p: ReducePlan): string {
+  const RP = p.L.RP;
+  return `float(2 * (j1 - j0)${p.L.R2 % 2 === 1 ? ` - (j1 / ${RP} - j0 / ${RP})` : ''})`;
+}
+
+/** GLSL: reduction slot of matrix row `rho` (row-based schemes). */
+function rowSlotGlsl(p: ReducePlan, rho: string): string {
+  const {v, sv, L} = p;
+  if (!v.channelsLast) {
+    const q = idiv(rho, v.S / L.C2);
+    return slotExpr(v, sv, idiv(q, v.C), imod(q, v.C));
+  }
+  const n = idiv(rho, (v.S * v.C) / L.C2);
+  const cb = v.C === L.C2 ? '0' : `${imod(rho, v.C / L.C2)} * ${L.C2}`;
+  return slotExpr(v, sv, n, cb);
+}
+
+export type MergeOutput =
+  | {kind: 'records'; grid: Grid}
+  /** Statistics: the slot table (2 texels per slot: (shift, meanOffset, rstd, variance), 0). */
+  | {kind: 'slotTable'; grid: Grid; epsilon: number}
+  /** Sums: one texel (a, b, 0, 0) per slot. */
+  | {kind: 'sumTable'; grid: Grid};
+
+/**
+ * Merges the records of plan `p` (partials texture `P`): `next` is the merge plan whose items
+ * are (slot, chunk of `next.T` records). Statistics also read `x` for the slots' shifts.
+ */
+export class MergeProgram implements GPGPUProgram {
+  variableNames: string[];
+  outputShape: number[];
+  packedInputs = true;
+  packedOutput = true;
+  userCode: string;
+
+  constructor(p: ReducePlan, stats: boolean, out: MergeOutput, chunk: number, xLayout?: PackedLayout) {
+    this.variableNames = stats && out.kind === 'slotTable' ? ['P', 'x'] : ['P'];
+    this.outputShape = gridShape(out.grid);
+    const perSlot = p.perSlot;
+    const slots = p.slots;
+    const accumulate = stats ? `
+    if (r.x > 0.0) {
+      float nn = n + r.x; float d = r.y - mean;
+      mean += d * (r.x / nn);
+      m2 += r.z + d * d * (n * r.x / nn);
+      n = nn;
+    }` : `
+    sa += r.x; sb += r.y;`;
+    let head: string, emit: string;
+    switch (out.kind) {
+      case 'records':
+        head = `int s = ${imod('q', slots)}; int k = ${idiv('q', slots)};`;
+        emit = stats ? 'setOutput(vec4(n, mean, m2, 0.0));' : 'setOutput(vec4(sa, sb, 0.0, 0.0));';
+        break;
+      case 'slotTable':
+        head = `if (q >= ${2 * slots}) { setOutput(vec4(0.0)); return; }
+  int s = q / 2; int k = 0;
+  if (q - s * 2 == 1) { setOutput(vec4(0.0)); return; }`;
+        emit = `
+  float variance = max(m2 / max(n, 1.0), 0.0);
+  float shift = x_el(${firstElementGlsl(p, 's')});
+  setOutput(vec4(shift, mean, 1.0 / sqrt(variance + ${glslFloat(out.epsilon)}), variance));`;
+        break;
+      default:
+        head = `if (q >= ${slots}) { setOutput(vec4(0.0)); return; }
+  int s = q; int k = 0;`;
+        emit = 'setOutput(vec4(sa, sb, 0.0, 0.0));';
+    }
+    const limit = out.kind === 'records' ? `${p.slots} * ${Math.ceil(perSlot / chunk)}` : null;
+    this.userCode = `
+${GLSL_COMMON}
+${xLayout ? texelFunctions('x', xLayout, true) : ''}
+${recordGlsl(p, stats)}
+void main() {
+  int q = ${gridIndex(out.grid)};
+  ${limit ? `if (q >= ${limit}) { setOutput(vec4(0.0)); return; }` : ''}
+  ${head}
+  float n = 0.0; float mean = 0.0; float m2 = 0.0; float sa = 0.0; float sb = 0.0;
+  int j0 = k * ${chunk}; int j1 = min(j0 + ${chunk}, ${perSlot});
+  for (int i = 0; i < ${chunk}; i++) {
+    int j = j0 + i;
+    if (j >= j1) break;
+    vec4 r;
+    rec_(s, j, r);
+    ${accumulate}
+  }
+  ${emit}
+}`;
+  }
+}

@@ -1,0 +1,18 @@
+/** Registers every tfjs-norms kernel for the `webgl` backend. */
+import {getKernel, registerKernel, type KernelConfig} from '@tensorflow/tfjs-core';
+import {applyConfig} from './apply.js';
+import {backwardApplyConfig} from './backward_apply.js';
+import {backwardReduceConfig} from './backward_reduce.js';
+import {backwardTrainingConfig} from './backward_training.js';
+import {momentsConfig} from './moments.js';
+import {normalizeTrainingConfig} from './normalize_training.js';
+
+export const webglKernelConfigs: KernelConfig[] = [
+  momentsConfig, applyConfig, normalizeTrainingConfig, backwardReduceConfig, backwardApplyConfig,
+  backwardTrainingConfig,
+];
+
+// Idempotent, so that loading both the ESM and CommonJS builds does not warn.
+for (const config of webglKernelConfigs) {
+  if (getKernel(config.kernelName, config.backendName) == null) registerKernel(config);
+}

@@ -1,0 +1,53 @@
+/**
+ * The fixture suite again on the tensorflow backend's other paths: the portable ops only (no
+ * FusedBatchNorm*, no _MklLayerNorm, always `x − shift` first), and the two-kernel training
+ * backward (NormsBackwardReduce then NormsBackwardApply) that SyncBatchNorm uses.
+ */
+import {tf, tfHandles, useTensorflow} from './support/tfnode.js';
+import * as norms from '../../src/index.js';
+import {backwardTrainingConfig} from '../../kernels/tensorflow/backward_training.js';
+import {nativePaths} from '../../kernels/tensorflow/norm_graph.js';
+import {NormsBackwardTraining} from '../../src/kernel_names.js';
+import {checkCase, type NormOps} from '../support/fixtures.js';
+import {FIXTURE_FILES, loadFixtures} from '../support/load.js';
+
+beforeAll(async () => {
+  await useTensorflow();
+});
+
+const all = FIXTURE_FILES.flatMap((f) => loadFixtures(f).cases.map((c) => [`${f}: ${c.name}`, c] as const));
+
+describe('portable ops only', () => {
+  const saved = {...nativePaths};
+  beforeAll(() => {
+    nativePaths.fusedBatchNorm = false;
+    nativePaths.mklLayerNorm = false;
+    nativePaths.rawInputs = false;
+  });
+  afterAll(() => {
+    Object.assign(nativePaths, saved);
+  });
+
+  test.each(all)('%s', (_n, c) => {
+    const before = tf.memory().numTensors;
+    const handles = tfHandles();
+    expect(checkCase(tf as never, norms as unknown as NormOps, c)).toEqual([]);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(tfHandles()).toBe(handles);
+  });
+});
+
+describe('split backward (NormsBackwardReduce + NormsBackwardApply)', () => {
+  beforeAll(() => {
+    tf.unregisterKernel(NormsBackwardTraining, 'tensorflow');
+  });
+  afterAll(() => {
+    tf.registerKernel(backwardTrainingConfig);
+  });
+
+  const training = all.filter(([, c]) => c.op !== 'batchNorm' || c.opts.training);
+  test.each(training)('%s', (_n, c) => {
+    expect(tf.getKernel(NormsBackwardTraining, 'tensorflow')).toBeUndefined();
+    expect(checkCase(tf as never, norms as unknown as NormOps, c)).toEqual([]);
+  });
+});

@@ -1,0 +1,390 @@
+/**
+ * The in-browser side of the webgl suite: bundled with @tensorflow/tfjs, tfjs-norms (cpu and
+ * webgl kernels) and the fixture checker, opened in headless Chromium by the jest tests, which
+ * call the functions on `window.normsTest` and assert on what they return.
+ */
+import * as tf from '@tensorflow/tfjs';
+import * as norms from '../../src/index.js';
+import '../../src/webgl.js';
+import {webglKernelsRegistered} from '../../src/webgl.js';
+import {
+  NormsApply, NormsBackwardApply, NormsBackwardReduce, NormsBackwardTraining, NormsMoments, NormsNormalizeTraining,
+  type NormApplyAttrs,
+} from '../../src/kernel_names.js';
+import {webglKernelConfigs} from '../../kernels/webgl/register_all.js';
+import {resetFallbackWarning} from '../../kernels/webgl/backend_util.js';
+import {checkCase, compare, type FixtureCase, type NormOps} from '../support/fixtures.js';
+
+type T = tf.Tensor;
+
+export interface EnvInfo {
+  backend: string;
+  webglVersion: number;
+  float32Enabled: boolean;
+  float32Capable: boolean;
+  maxTextureSize: number;
+  kernelsRegistered: boolean;
+  registered: string[];
+}
+
+export interface CaseResult {
+  bad: string[];
+  /** numTensors and numBytesInGPU after the case minus before (both must be 0). */
+  leakedTensors: number;
+  leakedBytes: number;
+  error?: string;
+}
+
+const ops = norms as unknown as NormOps;
+
+async function setup(flags: Record<string, boolean | number> = {}): Promise<EnvInfo> {
+  for (const [k, v] of Object.entries(flags)) tf.env().set(k, v);
+  await tf.setBackend('webgl');
+  await tf.ready();
+  return envInfo();
+}
+
+function envInfo(): EnvInfo {
+  return {
+    backend: tf.getBackend(),
+    webglVersion: tf.env().getNumber('WEBGL_VERSION'),
+    float32Enabled: tf.env().getBool('WEBGL_RENDER_FLOAT32_ENABLED'),
+    float32Capable: tf.env().getBool('WEBGL_RENDER_FLOAT32_CAPABLE'),
+    maxTextureSize: tf.env().getNumber('WEBGL_MAX_TEXTURE_SIZE'),
+    kernelsRegistered: webglKernelsRegistered,
+    registered: webglKernelConfigs.filter((k) => tf.getKernel(k.kernelName, 'webgl') != null).map((k) => k.kernelName),
+  };
+}
+
+function gpuBytes(): number {
+  return (tf.memory() as unknown as {numBytesInGPU: number}).numBytesInGPU;
+}
+
+function guarded(f: () => string[]): CaseResult {
+  const t0 = tf.memory().numTensors;
+  const b0 = gpuBytes();
+  let bad: string[] = [];
+  let error: string | undefined;
+  try {
+    bad = f();
+  } catch (e) {
+    error = (e as Error).stack ?? String(e);
+  }
+  return {bad, leakedTensors: tf.memory().numTensors - t0, leakedBytes: gpuBytes() - b0, error};
+}
+
+/** The PyTorch fixture cases on webgl; `split` runs them with the fused backward unregistered. */
+function runFixtures(cases: FixtureCase[], split = false): Record<string, CaseResult> {
+  const fused = webglKernelConfigs.find((k) => k.kernelName === NormsBackwardTraining)!;
+  if (split) tf.unregisterKernel(NormsBackwardTraining, 'webgl');
+  try {
+    const out: Record<string, CaseResult> = {};
+    for (const c of cases) out[c.name] = guarded(() => checkCase(tf, ops, c));
+    return out;
+  } finally {
+    if (split) tf.registerKernel(fused);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Webgl-specific cases, compared with the cpu backend in the same page.
+
+/** Deterministic pseudo-random data (xorshift), `scale·N(0,1)`-ish plus `offset`. */
+function data(n: number, seed: number, scale = 1, offset = 0): Float32Array {
+  const a = new Float32Array(n);
+  let s = (seed * 2654435761) >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    let u = 0;
+    for (let k = 0; k < 3; k++) {
+      s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+      u += s / 4294967296;
+    }
+    a[i] = offset + scale * (u - 1.5) * 2;
+  }
+  return a;
+}
+
+/** How the main input's texture is made before the op sees it. */
+export type InputKind = 'upload' | 'unpacked' | 'packed' | 'slice' | 'reshaped';
+
+function makeInput(values: Float32Array, shape: number[], kind: InputKind): T {
+  switch (kind) {
+    case 'unpacked': {
+      // An unpacked texture: the result of an unpacked program.
+      const saved = tf.env().getBool('WEBGL_PACK_BINARY_OPERATIONS');
+      tf.env().set('WEBGL_PACK_BINARY_OPERATIONS', false);
+      const t = tf.tidy(() => tf.add(tf.tensor(values, shape), 0));
+      tf.env().set('WEBGL_PACK_BINARY_OPERATIONS', saved);
+      return t;
+    }
+    case 'packed':
+      return tf.tidy(() => tf.add(tf.tensor(values, shape), 0));
+    case 'slice': {
+      // A shallow slice (texture shared with an offset) of a larger unpacked tensor.
+      const size = values.length;
+      const big = new Float32Array(size + 7);
+      big.set(values, 7);
+      return tf.tidy(() => {
+        const saved = tf.env().getBool('WEBGL_PACK_BINARY_OPERATIONS');
+        tf.env().set('WEBGL_PACK_BINARY_OPERATIONS', false);
+        const b = tf.add(tf.tensor1d(big), 0);
+        tf.env().set('WEBGL_PACK_BINARY_OPERATIONS', saved);
+        return tf.reshape(tf.slice(b, 7, size), shape);
+      });
+    }
+    case 'reshaped': {
+      // A packed texture made for another shape with the same last dimension.
+      const last = shape[shape.length - 1];
+      return tf.tidy(() => tf.reshape(tf.add(tf.tensor(values, [values.length / last, last]), 0), shape));
+    }
+    default:
+      return tf.tensor(values, shape);
+  }
+}
+
+export interface SpecialCase {
+  name: string;
+  op: 'batchNorm' | 'layerNorm' | 'groupNorm' | 'instanceNorm';
+  shape: number[];
+  opts: Record<string, unknown>;
+  input?: InputKind;
+  /** Data offset (e.g. 1000 for the exact-mean check) and scale. */
+  offset?: number;
+  scale?: number;
+  /** Also compare gradients (default true). */
+  grads?: boolean;
+  /** Relative tolerance (default 1e-4, as the fixtures). */
+  rtol?: number;
+}
+
+function channelCount(c: SpecialCase): number[] {
+  if (c.op === 'layerNorm') {
+    const axes = (c.opts.axes as number[] | undefined) ?? [-1];
+    return c.shape.slice(c.shape.length - axes.length);
+  }
+  const nchw = c.opts.dataFormat === 'NCHW' && c.shape.length > 2;
+  return [c.shape[nchw ? 1 : c.shape.length - 1]];
+}
+
+function runOp(c: SpecialCase, x: T, gamma: T, beta: T): T[] {
+  const o = {...c.opts, gamma, beta} as Record<string, unknown>;
+  if (c.op === 'batchNorm' && c.opts.training === false) {
+    const C = gamma.size;
+    o.mean = tf.tensor1d(data(C, 5));
+    o.variance = tf.tensor1d(data(C, 6, 0.3, 1));
+  }
+  switch (c.op) {
+    case 'batchNorm': {
+      const r = norms.batchNorm(x, o as never);
+      return [r.y, r.mean, r.variance];
+    }
+    case 'layerNorm': return [norms.layerNorm(x, o as never)];
+    case 'groupNorm': return [norms.groupNorm(x, o as never)];
+    default: return [norms.instanceNorm(x, o as never)];
+  }
+}
+
+/** Forward outputs and gradients (x, gamma, beta) of sum(y·dy) on the active backend. */
+function evaluate(c: SpecialCase, kind: InputKind): Float32Array[] {
+  const size = c.shape.reduce((a, b) => a * b, 1);
+  const pshape = channelCount(c);
+  const psize = pshape.reduce((a, b) => a * b, 1);
+  const xv = data(size, 1, c.scale ?? 1, c.offset ?? 0);
+  const x = makeInput(xv, c.shape, kind);
+  const gamma = tf.tensor(data(psize, 2, 0.5, 1), pshape);
+  const beta = tf.tensor(data(psize, 3, 0.5, 0), pshape);
+  const dy = tf.tensor(data(size, 4), c.shape);
+  try {
+    const outs = tf.tidy(() => runOp(c, x, gamma, beta));
+    const res = outs.map((t) => t.dataSync() as Float32Array);
+    tf.dispose(outs);
+    if (c.grads !== false) {
+      const g = tf.grads((a: T, b: T, d: T) => tf.sum(tf.mul(runOp(c, a, b, d)[0], dy)));
+      const gs = g([x, gamma, beta]);
+      res.push(...gs.map((t) => t.dataSync() as Float32Array));
+      tf.dispose(gs);
+    }
+    return res;
+  } finally {
+    tf.dispose([x, gamma, beta, dy]);
+  }
+}
+
+async function onBackend<R>(name: string, f: () => R): Promise<R> {
+  await tf.setBackend(name);
+  try {
+    return f();
+  } finally {
+    await tf.setBackend('webgl');
+  }
+}
+
+function diff(c: SpecialCase, got: Float32Array[], want: Float32Array[], rtol: number): string[] {
+  const name = c.name;
+  if (got.length !== want.length) return [`${name}: ${got.length} outputs, expected ${want.length}`];
+  const labels = [...(c.op === 'batchNorm' ? ['y', 'mean', 'variance'] : ['y']), 'dx', 'dgamma', 'dbeta'];
+  const bad: string[] = [];
+  got.forEach((g, i) => {
+    // A batch mean of zero-mean data is ~0: judge it against the data's scale (float32 sums of
+    // 10^6 values carry ~1e-7·scale), not relative to itself.
+    const absFloor = labels[i] === 'mean' ? 1e-6 * (c.scale ?? 1) : 0;
+    bad.push(...compare(`${name}.${labels[i] ?? i}`, g, {shape: [want[i].length], data: Array.from(want[i])}, rtol, rtol, absFloor));
+  });
+  return bad;
+}
+
+async function runSpecial(cases: SpecialCase[]): Promise<Record<string, CaseResult>> {
+  const out: Record<string, CaseResult> = {};
+  for (const c of cases) {
+    let want: Float32Array[];
+    try {
+      want = await onBackend('cpu', () => evaluate(c, 'upload'));
+    } catch (e) {
+      out[c.name] = {bad: [], leakedTensors: 0, leakedBytes: 0, error: `cpu reference failed: ${(e as Error).message}`};
+      continue;
+    }
+    out[c.name] = guarded(() => diff(c, evaluate(c, c.input ?? 'upload'), want, c.rtol ?? 1e-4));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kernels called directly: moments, backward from the output, inference apply with a shift.
+
+function kernel(name: string, inputs: tf.NamedTensorMap, attrs: object): T[] {
+  const r = tf.engine().runKernel(name, inputs, attrs as never) as T | T[];
+  return Array.isArray(r) ? r : [r];
+}
+
+interface KernelCase {
+  name: string;
+  layout: 'NCS' | 'NSC';
+  shape: number[];
+  groups: number;
+  perSample: boolean;
+  activation: NormApplyAttrs['activation'];
+  alpha: number;
+}
+
+/** Every kernel output on the active backend for one view: forward, backward from x and from y. */
+function kernelOutputs(k: KernelCase): Float32Array[] {
+  return tf.tidy(() => {
+    const attrs: NormApplyAttrs = {layout: k.layout, batchAxes: 1, channelAxes: 1, groups: k.groups,
+      perSample: k.perSample, epsilon: 1e-3, activation: k.activation, alpha: k.alpha};
+    const C = k.layout === 'NCS' ? k.shape[1] : k.shape[k.shape.length - 1];
+    const size = k.shape.reduce((a, b) => a * b, 1);
+    const x = tf.tensor(data(size, 11, 2, 3), k.shape);
+    const dy = tf.tensor(data(size, 12), k.shape);
+    const gamma = tf.tensor(data(C, 13, 0.5, 1), [C]);
+    const beta = tf.tensor(data(C, 14, 0.5, 0), [C]);
+    const [m, v, sh, off] = kernel(NormsMoments, {x}, attrs);
+    const [y, mean, variance, shift, meanOffset] = kernel(NormsNormalizeTraining, {x, gamma, beta}, attrs);
+    const slots = variance.size;
+    const dMean = tf.tensor(data(slots, 15, 0.1), [slots]);
+    const dVariance = tf.tensor(data(slots, 16, 0.1), [slots]);
+    const common = {mean: meanOffset, variance, gamma, beta, dy};
+    const fromX = kernel(NormsBackwardReduce, {...common, x, shift}, attrs);
+    const sums = {slotSumDzGamma: fromX[2], slotSumDzGammaXhat: fromX[3], dMean, dVariance};
+    const count = size / slots;
+    const dxX = kernel(NormsBackwardApply, {...common, ...sums, x, shift}, {...attrs, training: true, count});
+    const dxInfer = kernel(NormsBackwardApply, {...common, x, shift}, {...attrs, training: false, count});
+    const dxNoDy = kernel(NormsBackwardApply, {x, mean: meanOffset, shift, variance, dMean, dVariance},
+      {...attrs, epsilon: 1, activation: 'linear', training: true, count});
+    const fusedX = kernel(NormsBackwardTraining, {...common, x, shift, dMean, dVariance}, attrs);
+    const applied = kernel(NormsApply, {x, mean: meanOffset, shift, variance, gamma, beta}, attrs);
+    const appliedNoShift = kernel(NormsApply, {x, mean, variance, gamma, beta}, attrs);
+    const outs = [m, v, sh, off, y, mean, variance, shift, meanOffset, ...fromX, ...dxX, ...dxInfer, ...dxNoDy,
+      ...fusedX, ...applied, ...appliedNoShift];
+    if (k.activation !== 'relu') {
+      const fromY = kernel(NormsBackwardReduce, {...common, y}, attrs);
+      const dxY = kernel(NormsBackwardApply, {...common, ...sums, y}, {...attrs, training: true, count});
+      const fusedY = kernel(NormsBackwardTraining, {...common, y, dMean, dVariance}, attrs);
+      outs.push(...fromY, ...dxY, ...fusedY);
+    }
+    return outs.map((t) => t.dataSync() as Float32Array);
+  });
+}
+
+const KERNEL_OUTPUT_NAMES = ['moments.mean', 'moments.variance', 'moments.shift', 'moments.meanOffset', 'train.y',
+  'train.mean', 'train.variance', 'train.shift', 'train.meanOffset', 'reduceX.sumDz', 'reduceX.sumDzXhat',
+  'reduceX.slotSumDzGamma', 'reduceX.slotSumDzGammaXhat', 'applyX.dx', 'applyInference.dx', 'applyNoDy.dx',
+  'fusedX.dx', 'fusedX.sumDz', 'fusedX.sumDzXhat', 'apply.y', 'applyNoShift.y', 'reduceY.sumDz', 'reduceY.sumDzXhat',
+  'reduceY.slotSumDzGamma', 'reduceY.slotSumDzGammaXhat', 'applyY.dx', 'fusedY.dx', 'fusedY.sumDz', 'fusedY.sumDzXhat'];
+
+async function runKernels(cases: KernelCase[]): Promise<Record<string, CaseResult>> {
+  const out: Record<string, CaseResult> = {};
+  for (const k of cases) {
+    const want = await onBackend('cpu', () => kernelOutputs(k));
+    out[k.name] = guarded(() => {
+      const got = kernelOutputs(k);
+      if (got.length !== want.length) return [`${got.length} outputs, expected ${want.length}`];
+      return got.flatMap((g, i) => compare(KERNEL_OUTPUT_NAMES[i], g, {shape: [want[i].length], data: Array.from(want[i])}));
+    });
+  }
+  return out;
+}
+
+/** Leaks of tensors and GPU bytes through forward, tf.grads and tf.variableGrads of each op. */
+function runLeaks(): Record<string, CaseResult> {
+  const out: Record<string, CaseResult> = {};
+  const cases: Array<[string, number[], (x: T, g: T, b: T) => T[], number]> = [
+    ['batchNorm training NCHW', [4, 6, 5, 4], (x, g, b) => { const r = norms.batchNorm(x, {training: true, gamma: g, beta: b, dataFormat: 'NCHW', activation: 'relu'}); return [r.y, r.mean, r.variance]; }, 1],
+    ['batchNorm training NHWC', [4, 5, 4, 6], (x, g, b) => { const r = norms.batchNorm(x, {training: true, gamma: g, beta: b, activation: 'elu'}); return [r.y, r.mean, r.variance]; }, 3],
+    ['batchNorm inference', [4, 6], (x, g, b) => { const r = norms.batchNorm(x, {training: false, gamma: g, beta: b, mean: tf.zeros([6]) as tf.Tensor1D, variance: tf.ones([6]) as tf.Tensor1D}); return [r.y, r.mean, r.variance]; }, 1],
+    ['layerNorm', [3, 5, 8], (x, g, b) => [norms.layerNorm(x, {gamma: g, beta: b})], 2],
+    ['groupNorm', [2, 6, 3, 4], (x, g, b) => [norms.groupNorm(x, {groups: 3, gamma: g, beta: b, dataFormat: 'NCHW', activation: 'leakyRelu'})], 1],
+    ['instanceNorm', [2, 3, 4, 6], (x, g, b) => [norms.instanceNorm(x, {gamma: g, beta: b})], 3],
+  ];
+  for (const [name, shape, f, axis] of cases) {
+    const C = shape[axis];
+    const x = tf.randomNormal(shape);
+    const g = tf.randomNormal([C]);
+    const b = tf.randomNormal([C]);
+    // Moves the inputs to the GPU first: their textures are theirs, not a leak.
+    tf.dispose(tf.tidy(() => f(x, g, b).map((t) => tf.clone(t))));
+    out[`${name}: forward`] = guarded(() => {
+      const r = tf.tidy(() => f(x, g, b).map((t) => tf.clone(t)));
+      r.forEach((t) => t.dataSync());
+      tf.dispose(r);
+      return [];
+    });
+    out[`${name}: tf.grads`] = guarded(() => {
+      const gs = tf.grads((a: T, c: T, d: T) => tf.sum(tf.square(f(a, c, d)[0])))([x, g, b]);
+      gs.forEach((t) => t.dataSync());
+      tf.dispose(gs);
+      return [];
+    });
+    out[`${name}: tf.variableGrads`] = guarded(() => {
+      const xv = tf.variable(x);
+      const {value, grads} = tf.variableGrads(() => tf.sum(tf.square(f(xv, g, b)[0])) as tf.Scalar, [xv]);
+      Object.values(grads).forEach((t) => t.dataSync());
+      tf.dispose([value, ...Object.values(grads)]);
+      xv.dispose();
+      return [];
+    });
+    tf.dispose([x, g, b]);
+  }
+  return out;
+}
+
+/** The same op on cpu and on the active webgl backend (e.g. with float32 rendering forced off). */
+async function runFallback(cases: SpecialCase[]): Promise<{results: Record<string, CaseResult>; warnings: string[]}> {
+  const warnings: string[] = [];
+  const orig = console.warn;
+  console.warn = (...args: unknown[]) => { warnings.push(args.map(String).join(' ')); orig(...args); };
+  resetFallbackWarning();
+  try {
+    return {results: await runSpecial(cases), warnings};
+  } finally {
+    console.warn = orig;
+  }
+}
+
+declare global {
+  interface Window {
+    normsTest: typeof api;
+  }
+}
+
+const api = {setup, envInfo, runFixtures, runSpecial, runKernels, runLeaks, runFallback};
+window.normsTest = api;
