@@ -8,6 +8,9 @@ npm run --silent build
 npx eslint .
 npx tsc -p tsconfig.json --noEmit
 
+# TensorFlow's INFO lines (oneDNN, CPU features) would drown the test output.
+export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-2}
+
 report=$(mktemp)
 status=0
 npx jest --json --outputFile="$report" "$@" || status=$?

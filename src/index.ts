@@ -14,3 +14,4 @@ export * as convert from './convert/index.js';
 export * as kernelNames from './kernel_names.js';
 export type {NormActivation} from './kernel_names.js';
 export {version} from './version.js';
+export {enableTrainingFusedBatchNorm, disableTrainingFusedBatchNorm, type GraphOpRegistry, type GraphOpNode} from './graph_fused_batch_norm.js';

@@ -16,6 +16,8 @@ import '../kernels/tensorflow/register_all.js';
 import './gradients/register_all.js';
 
 export {tensorflowKernelConfigs} from '../kernels/tensorflow/register_all.js';
+/** Opt-in fix for converted graph models with training-mode `FusedBatchNorm*` nodes (tfjs#6864). */
+export {enableTrainingFusedBatchNorm, disableTrainingFusedBatchNorm} from './graph_fused_batch_norm.js';
 /** Save and load models to and from a plain folder (model.json + weight files) with Node's fs. */
 export {folderLoadHandler, folderSaveHandler} from './cli/model_files.js';
 

@@ -66,6 +66,11 @@ export async function serveIsolated(root: string): Promise<{url: string; server:
   const base = resolve(root);
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
+    // No icon: answered empty so that the console shows no 404.
+    if (path === '/favicon.ico') {
+      res.writeHead(204).end();
+      return;
+    }
     const file = resolve(base, `.${path === '/' ? '/index.html' : path}`);
     if (req.method !== 'GET' || !file.startsWith(base + sep)) {
       res.writeHead(404).end();

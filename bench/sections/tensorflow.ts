@@ -3,53 +3,183 @@
  * eager ops, oneDNN on x86 CPUs), in this process. tfjs-node is loaded here, on demand, and the
  * backend set explicitly, so the other sections are unaffected. The baselines are tfjs-layers'
  * layers and the `tf.moments` composites on the same backend.
+ *
+ * Each row times ours, the baseline and the `x.add(1)` yardstick side by side (round-robin, one
+ * call of each per round), so that the ratios hold on a shared, noisy machine. A second table
+ * times the kernel paths that were candidates for each norm (docs/tensorflow.md explains the
+ * choices from it).
  */
 import type * as tfType from '@tensorflow/tfjs';
 import {cpus} from 'node:os';
 import * as norms from '../../src/index.js';
 import '../../src/node.js';
+import {nativePaths} from '../../kernels/tensorflow/norm_graph.js';
 import type {Row, SectionResult} from '../report.js';
-import {timeIt, type TimeOptions} from '../timing.js';
-import {workloads, yardstick} from '../workloads.js';
+import type {TimeOptions} from '../timing.js';
+import {SHAPES, workloads, yardstick} from '../workloads.js';
+
+type TF = typeof tfType;
+type T = tfType.Tensor;
+type Fn = () => T | T[];
 
 interface NodeBackendInfo {
   isUsingGpuDevice: boolean;
   binding: {TF_Version: string};
 }
 
+/**
+ * Median times of `fns` run round-robin (rotating the order every round) after warm-up, until
+ * every one has `minRuns` runs and `minMs` per function has passed.
+ */
+function timeSideBySide(tf: TF, fns: Record<string, Fn>, sync: (t: T[]) => void,
+                        opts: TimeOptions): Record<string, number> {
+  const {warmup = 3, minRuns = 5, minMs = 1500, maxRuns = 200} = opts;
+  const names = Object.keys(fns);
+  const once = (name: string) => {
+    const t0 = performance.now();
+    const out = fns[name]();
+    const list = Array.isArray(out) ? out : [out];
+    sync(list);
+    const dt = performance.now() - t0;
+    tf.dispose(list);
+    return dt;
+  };
+  for (let i = 0; i < warmup; i++) names.forEach(once);
+  const times: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+  const start = performance.now();
+  for (let round = 0; round < maxRuns; round++) {
+    if (round >= minRuns && performance.now() - start >= minMs * names.length) break;
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(i + round) % names.length];
+      times[name].push(once(name));
+    }
+  }
+  const median = (t: number[]) => t.sort((a, b) => a - b)[Math.floor(t.length / 2)];
+  return Object.fromEntries(names.map((n) => [n, median(times[n])]));
+}
+
+/** Runs `f` with some of the kernels' paths forced. */
+function withPaths<R>(paths: Partial<typeof nativePaths>, f: () => R): R {
+  const saved = {...nativePaths};
+  Object.assign(nativePaths, paths);
+  try {
+    return f();
+  } finally {
+    Object.assign(nativePaths, saved);
+  }
+}
+
+interface Alternative {
+  norm: string;
+  shape: number[];
+  path: string;
+  chosen: boolean;
+  paths: Partial<typeof nativePaths>;
+  run: (x: T, gamma: T, beta: T) => T;
+  C: number;
+}
+
+/** The candidate kernel paths for each norm, as measured for docs/tensorflow.md. */
+function alternatives(gpu: boolean): Alternative[] {
+  const bn = (fmt: 'NCHW' | 'NHWC') => (x: T, gamma: T, beta: T) => {
+    const r = norms.batchNorm(x, {training: true, gamma, beta, dataFormat: fmt});
+    r.mean.dispose();
+    r.variance.dispose();
+    return r.y;
+  };
+  const gn = (fmt: 'NCHW' | 'NHWC') => (x: T, gamma: T, beta: T) =>
+    norms.groupNorm(x, {groups: 32, gamma, beta, dataFormat: fmt});
+  const inorm = (fmt: 'NCHW' | 'NHWC') => (x: T, gamma: T, beta: T) =>
+    norms.instanceNorm(x, {gamma, beta, dataFormat: fmt});
+  const ln = (x: T, gamma: T, beta: T) => norms.layerNorm(x, {gamma, beta});
+  const fbn = 'FusedBatchNormV3 / FusedBatchNormGradV3';
+  const red = 'Sum + EuclideanNorm, Mul + AddV2';
+  const {nchw, nhwc, layerNorm} = SHAPES;
+  return [
+    {norm: 'BatchNorm NHWC', shape: nhwc, C: nhwc[3], run: bn('NHWC'), path: fbn, chosen: true, paths: {}},
+    {norm: 'BatchNorm NHWC', shape: nhwc, C: nhwc[3], run: bn('NHWC'), path: red, chosen: false,
+      paths: {fusedBatchNorm: false}},
+    {norm: 'BatchNorm NCHW', shape: nchw, C: nchw[1], run: bn('NCHW'), path: `${fbn} (NCHW)`, chosen: gpu,
+      paths: {fusedBatchNormChannelsFirst: true}},
+    {norm: 'BatchNorm NCHW', shape: nchw, C: nchw[1], run: bn('NCHW'), path: red, chosen: !gpu,
+      paths: {fusedBatchNormChannelsFirst: false}},
+    {norm: 'InstanceNorm NCHW', shape: nchw, C: nchw[1], run: inorm('NCHW'), path: `${fbn} on [1, N·C, S, 1]`,
+      chosen: gpu, paths: {fusedBatchNormChannelsFirst: true}},
+    {norm: 'InstanceNorm NCHW', shape: nchw, C: nchw[1], run: inorm('NCHW'), path: red, chosen: !gpu,
+      paths: {fusedBatchNormChannelsFirst: false}},
+    {norm: 'GroupNorm (32 groups) NHWC', shape: nhwc, C: nhwc[3], run: gn('NHWC'), path: `${red}, raw x first`,
+      chosen: true, paths: {}},
+    {norm: 'GroupNorm (32 groups) NHWC', shape: nhwc, C: nhwc[3], run: gn('NHWC'), path: `${red}, always x − shift first`,
+      chosen: false, paths: {rawInputs: false}},
+    {norm: 'LayerNorm', shape: layerNorm, C: layerNorm[2], run: ln, path: 'Sum + EuclideanNorm, _MklLayerNorm',
+      chosen: !gpu, paths: {}},
+    {norm: 'LayerNorm', shape: layerNorm, C: layerNorm[2], run: ln, path: 'Sum + EuclideanNorm, Sub + Mul + Mul + AddV2',
+      chosen: gpu, paths: {mklLayerNorm: false}},
+  ];
+}
+
+function alternativesTable(tf: TF, gpu: boolean, sync: (t: T[]) => void, opts: TimeOptions,
+                           log: (s: string) => void): string {
+  const lines = [
+    '### Kernel paths measured (tensorflow backend)', '',
+    'Each norm\'s candidate paths, timed side by side with `x.add(1)` on the same shape; ' +
+    '"vs add" is forward time / add time. The chosen path is marked.', '',
+    '| norm | shape | path | chosen | forward ms | vs add | forward+backward ms |',
+    '|---|---|---|---|---:|---:|---:|',
+  ];
+  for (const a of alternatives(gpu)) {
+    const x = tf.variable(tf.randomNormal(a.shape, 0, 1, 'float32', 1));
+    const gamma = tf.variable(tf.randomNormal([a.C], 1, 0.1, 'float32', 2));
+    const beta = tf.variable(tf.randomNormal([a.C], 0, 0.1, 'float32', 3));
+    const dy = tf.randomNormal(a.shape, 0, 1, 'float32', 4);
+    const add = yardstick(tf, a.shape);
+    const forward = () => withPaths(a.paths, () => a.run(x, gamma, beta));
+    const both = () => withPaths(a.paths, () => {
+      const {value, grads} = tf.engine().gradients(() => a.run(x, gamma, beta), [x, gamma, beta], dy);
+      return [value, ...grads];
+    });
+    const t = timeSideBySide(tf, {add: add.run, forward, both}, sync, opts);
+    lines.push(`| ${a.norm} | [${a.shape}] | ${a.path} | ${a.chosen ? '✔' : ''} | ${t.forward.toFixed(2)} | ` +
+      `${(t.forward / t.add).toFixed(1)}× | ${t.both.toFixed(2)} |`);
+    log(`tensorflow  path ${a.norm.padEnd(28)} ${a.path.padEnd(48)} fwd ${t.forward.toFixed(2)} ms  ` +
+        `fwd+bwd ${t.both.toFixed(2)} ms  add ${t.add.toFixed(3)} ms`);
+    tf.dispose([x, gamma, beta, dy]);
+    add.dispose();
+  }
+  return lines.join('\n');
+}
+
 export async function runTensorflow(opts: TimeOptions, log: (s: string) => void): Promise<SectionResult> {
   process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
-  const tf = (await import('@tensorflow/tfjs-node')) as unknown as typeof tfType;
+  const tf = (await import('@tensorflow/tfjs-node')) as unknown as TF;
   await tf.setBackend('tensorflow');
   if (tf.getBackend() !== 'tensorflow') throw new Error('the tensorflow backend did not start');
   const info = tf.backend() as unknown as NodeBackendInfo;
   // TensorFlow's CPU kernels run synchronously; on a GPU, read one element to wait for the queue.
   const sync = info.isUsingGpuDevice
-    ? (t: tfType.Tensor[]) => { tf.tidy(() => tf.slice(tf.reshape(t[0], [-1]), 0, 1)).dataSync(); }
+    ? (t: T[]) => { tf.tidy(() => tf.slice(tf.reshape(t[0], [-1]), 0, 1)).dataSync(); }
     : () => {};
-  const addMs = new Map<string, number>();
   const rows: Row[] = [];
   for (const w of workloads(tf, norms)) {
-    const key = String(w.shape);
-    if (!addMs.has(key)) {
-      const y = yardstick(tf, w.shape);
-      addMs.set(key, timeIt(tf, y.run, sync, opts).median);
-      y.dispose();
-    }
-    const ours = timeIt(tf, w.ours, sync, opts).median;
-    const base = w.baseline ? timeIt(tf, w.baseline, sync, opts).median : null;
-    const row: Row = {op: w.op, shape: w.shape, mode: w.mode, traffic: w.traffic, oursMs: ours,
-      baselineName: w.baselineName, baselineMs: base, baselineError: w.baselineError, addMs: addMs.get(key)!};
+    const add = yardstick(tf, w.shape);
+    const fns: Record<string, Fn> = {add: add.run, ours: w.ours};
+    if (w.baseline) fns.baseline = w.baseline;
+    const t = timeSideBySide(tf, fns, sync, opts);
+    add.dispose();
+    const base = w.baseline ? t.baseline : null;
+    const row: Row = {op: w.op, shape: w.shape, mode: w.mode, traffic: w.traffic, oursMs: t.ours,
+      baselineName: w.baselineName, baselineMs: base, baselineError: w.baselineError, addMs: t.add};
     rows.push(row);
-    log(`tensorflow  ${w.op.padEnd(28)} ${w.mode.padEnd(17)} ours ${ours.toFixed(2)} ms  ` +
+    log(`tensorflow  ${w.op.padEnd(28)} ${w.mode.padEnd(17)} ours ${t.ours.toFixed(2)} ms  ` +
         `baseline ${base === null ? 'fails' : base.toFixed(2) + ' ms'}  add ${row.addMs.toFixed(3)} ms`);
     w.dispose();
   }
+  const markdown = alternativesTable(tf, info.isUsingGpuDevice, sync, opts, log);
   return {
     section: 'tensorflow', backend: 'tensorflow',
     environment: `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ` +
       `tfjs-node ${(tf.version as Record<string, string>)['tfjs-node'] ?? tf.version.tfjs}, ` +
       `libtensorflow ${info.binding.TF_Version} (${info.isUsingGpuDevice ? 'GPU' : 'CPU, oneDNN'})`,
-    date: new Date().toISOString().slice(0, 10), rows,
+    date: new Date().toISOString().slice(0, 10), rows, extra: {markdown, checks: []},
   };
 }

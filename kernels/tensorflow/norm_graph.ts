@@ -33,6 +33,12 @@ import {sameShape, type Eager, type H} from './tf_exec.js';
 /** Raw `x` goes to `FusedBatchNorm*` only when |mean| ≤ this many standard deviations. */
 export const RAW_MEAN_LIMIT = 4;
 
+/**
+ * Raw sums Σx, Σx² give the statistics only when |mean| ≤ this many standard deviations
+ * (Σx²/n is then at most 10 variances: the cancellation costs at most ~3.3 bits).
+ */
+export const RAW_SUMS_LIMIT = 3;
+
 // ---------------------------------------------------------------------------------------------
 // Layout and per-call parameters
 // ---------------------------------------------------------------------------------------------
@@ -142,16 +148,23 @@ class Params {
   }
 }
 
+function allZero(values: ArrayLike<number> | null): boolean {
+  if (values === null) return true;
+  for (let i = 0; i < values.length; i++) if (values[i] !== 0) return false;
+  return true;
+}
+
 function rstd(variance: ArrayLike<number>, epsilon: number): Float64Array {
   const r = new Float64Array(variance.length);
   for (let i = 0; i < r.length; i++) r[i] = 1 / Math.sqrt(variance[i] + epsilon);
   return r;
 }
 
-/** Every slot's mean within `RAW_MEAN_LIMIT` standard deviations of zero. */
-export function rawStatisticsExact(mean: ArrayLike<number>, variance: ArrayLike<number>): boolean {
+/** Every slot's mean within `limit` standard deviations of zero (and the variance finite). */
+export function rawStatisticsExact(mean: ArrayLike<number>, variance: ArrayLike<number>,
+                                   limit = RAW_MEAN_LIMIT): boolean {
   for (let i = 0; i < mean.length; i++) {
-    if (!(Math.abs(mean[i]) <= RAW_MEAN_LIMIT * Math.sqrt(variance[i]))) return false;
+    if (!(Number.isFinite(variance[i]) && Math.abs(mean[i]) <= limit * Math.sqrt(variance[i]))) return false;
   }
   return true;
 }
@@ -169,8 +182,19 @@ interface FbnPlan {
   channels: number;
 }
 
+/**
+ * Whether `FusedBatchNorm*` takes channels-first views. cuDNN runs NCHW natively; TensorFlow's
+ * CPU kernels transpose NCHW to NHWC and back around the op, which made BatchNorm NCHW and
+ * InstanceNorm NCHW 1.6–1.8× slower than the reductions (docs/tensorflow.md).
+ */
+function channelsFirstFbn(gpu: boolean): boolean {
+  const m = nativePaths.fusedBatchNormChannelsFirst;
+  return m === 'gpu' ? gpu : m;
+}
+
 /** How `FusedBatchNormV3` serves this view, or null. */
-function fbnPlan(L: NormLayout): FbnPlan | null {
+function fbnPlan(L: NormLayout, gpu: boolean): FbnPlan | null {
+  if (!nativePaths.fusedBatchNorm) return null;
   const {v, shape} = L;
   if (v.groups !== v.C || v.count < 2 || L.rowcol) return null;
   const rank = shape.length;
@@ -182,11 +206,12 @@ function fbnPlan(L: NormLayout): FbnPlan | null {
       }
       return {format: 'NHWC', shape: [1, v.N * v.S, 1, v.C], tile: 1, channels: v.C};
     }
+    if (!channelsFirstFbn(gpu)) return null;
     if (simple && (rank === 4 || rank === 5)) return {format: rank === 4 ? 'NCHW' : 'NCDHW', shape, tile: 1, channels: v.C};
     return {format: 'NCHW', shape: [v.N, v.C, v.S, 1], tile: 1, channels: v.C};
   }
   // InstanceNorm with channels first: a batch norm of the [N·C, S] rows.
-  if (!v.channelsLast && v.S > 1) return {format: 'NCHW', shape: [1, v.N * v.C, v.S, 1], tile: v.N, channels: v.N * v.C};
+  if (!v.channelsLast && v.S > 1 && channelsFirstFbn(gpu)) return {format: 'NCHW', shape: [1, v.N * v.C, v.S, 1], tile: v.N, channels: v.N * v.C};
   return null;
 }
 
@@ -312,37 +337,60 @@ export interface SlotStats {
   offset: Float64Array;
   /** Biased variance (float64). */
   variance: Float64Array;
-  /** `x − shift` in the work view (owned by the Eager). */
+  /** What the apply reads: `x` itself or `x − shift`, in the work view (free it with `e.free`). */
   d: H;
+  /** The mean of `d` per slot (the full mean for raw `x`, `offset` for `x − shift`). */
+  dMean: Float64Array;
 }
 
-/**
- * Mean and biased variance per slot from `d = x − shift`: `Sum(d)` and `EuclideanNorm(d)` over
- * the spatial axes (rows of the work view where the layout allows: the fastest and most
- * accurate reduction), partial sums merged into slots on the host in float64.
- */
-export function slotStats(e: Eager, xIn: TensorInfo, L: NormLayout): SlotStats {
+/** Per-slot mean and biased variance from `Sum(u)` and `EuclideanNorm(u)` over the slots' axes. */
+function momentsOf(e: Eager, L: NormLayout, u: H): {mean: Float64Array; variance: Float64Array} {
   const {v} = L;
-  const xw = workView(e, e.input(xIn), L);
-  const shift = slotShift(e, xw, L);
-  const k = slotTensor(e, L, shift);
-  const d = e.sub(xw, k);
-  e.free(k);
-  const {a: s1, b: s2, index} = partialSums(e, L, d, 'EuclideanNorm');
+  const {a: s1, b: s2, index} = partialSums(e, L, u, 'EuclideanNorm');
   const sum1 = new Float64Array(v.slots);
   const sum2 = new Float64Array(v.slots);
   index((i, slot) => {
     sum1[slot] += s1[i];
     sum2[slot] += s2[i] * s2[i];
   });
-  const offset = new Float64Array(v.slots);
+  const mean = new Float64Array(v.slots);
   const variance = new Float64Array(v.slots);
   for (let s = 0; s < v.slots; s++) {
     const m = sum1[s] / v.count;
-    offset[s] = m;
+    mean[s] = m;
     variance[s] = Math.max(0, sum2[s] / v.count - m * m);
   }
-  return {shift, offset, variance, d};
+  return {mean, variance};
+}
+
+/**
+ * Mean and biased variance per slot: `Sum` and `EuclideanNorm` over the spatial axes (rows of
+ * the work view where the layout allows: the fastest and most accurate reduction), partial sums
+ * merged into slots on the host in float64.
+ *
+ * On raw `x` first: that is the shifted algorithm with shift 0, exact when every slot's mean is
+ * within `RAW_SUMS_LIMIT` standard deviations of 0 (the cancellation in Σx²/n − mean² then loses
+ * at most log2(1 + RAW_SUMS_LIMIT²) ≈ 3.3 bits), which is checked on the result. Otherwise (data
+ * like 1000 + 0.01·noise) again on `d = x − shift`, with each slot's first element as shift.
+ */
+export function slotStats(e: Eager, xIn: TensorInfo, L: NormLayout): SlotStats {
+  const {v} = L;
+  const xw = workView(e, e.input(xIn), L);
+  if (nativePaths.rawInputs) {
+    const raw = momentsOf(e, L, xw);
+    if (rawStatisticsExact(raw.mean, raw.variance, RAW_SUMS_LIMIT)) {
+      const shift = slotShift(e, xw, L);
+      const offset = new Float64Array(v.slots);
+      for (let s = 0; s < v.slots; s++) offset[s] = raw.mean[s] - shift[s];
+      return {shift, offset, variance: raw.variance, d: xw, dMean: raw.mean};
+    }
+  }
+  const shift = slotShift(e, xw, L);
+  const k = slotTensor(e, L, shift);
+  const d = e.sub(xw, k);
+  e.free(k, xw);
+  const {mean: offset, variance} = momentsOf(e, L, d);
+  return {shift, offset, variance, d, dMean: offset};
 }
 
 /**
@@ -425,8 +473,10 @@ function mklLayerNormAvailable(e: Eager): boolean {
 export const nativePaths = {
   /** `_MklLayerNorm` for LayerNorm's forward, when the build has it. */
   mklLayerNorm: true,
-  /** `FusedBatchNormV3`/`FusedBatchNormGradV3` for BatchNorm and InstanceNorm (channels first). */
+  /** `FusedBatchNormV3`/`FusedBatchNormGradV3` for BatchNorm (and InstanceNorm, channels first). */
   fusedBatchNorm: true,
+  /** ... on channels-first views too: on GPUs only (`'gpu'`), always, or never. */
+  fusedBatchNormChannelsFirst: 'gpu' as 'gpu' | boolean,
   /** Raw `x` (no `x − shift` pass) when the statistics allow it (see `RAW_MEAN_LIMIT`). */
   rawInputs: true,
 };
@@ -473,10 +523,10 @@ export interface TrainingForward {
 /** `NormsNormalizeTraining`: statistics, then the apply. */
 export function normalizeTraining(e: Eager, xIn: TensorInfo, L: NormLayout, p: Affine): TrainingForward {
   const q = new Params(e, L, p);
-  const plan = nativePaths.fusedBatchNorm ? fbnPlan(L) : null;
+  const plan = fbnPlan(L, e.gpu);
   if (plan !== null) return fusedTraining(e, xIn, L, q, plan);
   const s = slotStats(e, xIn, L);
-  const y = applyFromCentered(e, s.d, L, q, s.offset, s.variance, true);
+  const y = applyFromCentered(e, s.d, L, q, s.dMean, s.variance, true);
   e.free(s.d);
   return {y, stats: statsOutputs(s.shift, s.offset, s.variance)};
 }
@@ -527,7 +577,7 @@ export function applyGiven(e: Eager, xIn: TensorInfo, L: NormLayout, p: Affine, 
                            variance: Float32Array, shift: Float32Array | null): H {
   const {v} = L;
   const q = new Params(e, L, p);
-  const plan = nativePaths.fusedBatchNorm ? fbnPlan(L) : null;
+  const plan = fbnPlan(L, e.gpu);
   if (plan !== null && !v.perSample) {
     // FusedBatchNormV3 in inference mode: (x − mean)·rsqrt(variance + ε)·γ + β per element.
     const u = shift === null ? e.input(xIn) : centered(e, xIn, L, shift);
@@ -800,7 +850,7 @@ export class Backward {
 export function fusedBackwardTraining(
     e: Eager, L: NormLayout, p: Affine, ins: BackwardInputs, dMean: Float32Array | null,
     dVariance: Float32Array | null): {dx: H; sumDz: Float64Array | H; sumDzXhat: Float64Array | H} | null {
-  const plan = nativePaths.fusedBatchNorm ? fbnPlan(L) : null;
+  const plan = fbnPlan(L, e.gpu);
   if (plan === null || ins.x === undefined || ins.dy === undefined) return null;
   const {v} = L;
   const q = new Params(e, L, p);
@@ -826,7 +876,8 @@ export function fusedBackwardTraining(
   const g = e.fusedBatchNormGrad(dz, u4, gamma, e.f32(mu, [plan.channels]), e.f32(saved2, [plan.channels]),
     p.epsilon, plan.format, true);
   let dx = g.dx;
-  if (dMean !== null || dVariance !== null) {
+  // The gradient passes zeros when the statistics outputs are unused: skip three full passes.
+  if (!allZero(dMean) || !allZero(dVariance)) {
     // + dMean/count + 2·dVariance·(x − mean)/count per slot.
     const uw = e.reshape(u, L.W);
     const Q = perChannel(L, (s) => 2 * (dVariance ? dVariance[s] : 0) / v.count);

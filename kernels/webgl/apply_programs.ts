@@ -1,13 +1,15 @@
 /**
  * The elementwise passes, on packed textures: one fragment per texel (four elements), output in
- * the same packed layout as the input, so neither side is converted.
+ * the same packed layout as the input, so neither side is converted. Each fragment fetches its
+ * texel of x (and dy) plus the few table texels it needs (see tables.ts).
  */
 import type {GPGPUProgram} from '@tensorflow/tfjs-backend-webgl';
 import type {NormActivation} from '../../src/kernel_names.js';
 import type {NormView} from '../../src/norm_view.js';
 import {activationGlsl} from './activation_glsl.js';
-import {GLSL_COMMON, gridFetch, type Grid} from './backend_util.js';
-import {TexelMap, slotExpr, texelFunctions, type PackedLayout} from './layout.js';
+import {GLSL_COMMON, type Grid} from './backend_util.js';
+import {TexelMap, texelFunctions, type PackedLayout} from './layout.js';
+import {gatherGlsl, ST_A, ST_B} from './tables.js';
 
 export interface ElementwiseSpec {
   /** The output layout (tfjs's for the tensor's shape). */
@@ -17,6 +19,8 @@ export interface ElementwiseSpec {
   v: NormView;
   ctGrid: Grid;
   stGrid: Grid;
+  /** The slot table carries γ and β (no channel table reads). */
+  folded: boolean;
   activation: NormActivation;
   alpha: number;
 }
@@ -30,27 +34,20 @@ function fetchX(s: ElementwiseSpec): string {
 }
 
 /** GLSL shared by both passes: texel index, coordinates, and the gathered table values. */
-function prologue(s: ElementwiseSpec, withK: boolean, fromOutput: boolean): string {
+function prologue(s: ElementwiseSpec, channels: boolean, slotTexels: Array<{kind: number; fields: Record<string, string>}>): string {
   const {L, v} = s;
   const map = new TexelMap(L, v);
-  const comps = [0, 1, 2, 3];
-  const sv = {groups: v.groups, perSample: v.perSample};
-  const slot = (n: string, c: string) => `min(${slotExpr(v, sv, n, c)}, ${v.slots - 1}) * 2`;
   return [
     `ivec2 pc = ivec2(gl_FragCoord.xy); int t = pc.y * ${L.texW} + pc.x;`,
     `if (t >= ${L.texels}) { setOutput(vec4(0.0)); return; }`,
     map.coords('t'),
-    map.helpers(comps),
-    map.gather(comps, 'ct', (_n, c) => `min(${c}, ${v.C - 1})`, (i) => gridFetch('ct', s.ctGrid, i),
-      fromOutput ? {g: 'x', bt: 'y', ig: 'z'} : {g: 'x', bt: 'y'}),
-    map.gather(comps, 'st', slot, (i) => gridFetch('st', s.stGrid, i),
-      fromOutput ? {rs: 'z'} : {sh: 'x', off: 'y', rs: 'z'}),
-    withK ? map.gather(comps, 'sk', (n, c) => `${slot(n, c)} + 1`, (i) => gridFetch('st', s.stGrid, i),
-      {k1: 'x', k2: 'y'}) : '',
+    map.helpers([0, 1, 2, 3]),
+    gatherGlsl({v, sv: {groups: v.groups, perSample: v.perSample}, comps: map.comps(), prefix: 'tb',
+      ctGrid: channels ? s.ctGrid : undefined, stGrid: s.stGrid, slotTexels}),
   ].join('\n  ');
 }
 
-/** `y = act(((x − shift) − meanOffset)·rstd·γ + β)`. Inputs x, channel table, slot table. */
+/** `y = act((x − shift)·P + Q [·γ + β])`. Inputs x, channel table, slot table. */
 export class ApplyProgram implements GPGPUProgram {
   variableNames = ['x', 'ct', 'st'];
   outputShape: number[];
@@ -65,17 +62,19 @@ ${GLSL_COMMON}
 ${sameTexture(s.xL, s.L) ? '' : texelFunctions('x', s.xL)}
 ${activationGlsl(s.activation, s.alpha)}
 void main() {
-  ${prologue(s, false, false)}
+  ${prologue(s, !s.folded, [{kind: ST_A, fields: {sh: 'x', P: 'y', Q: 'z'}}])}
   vec4 v = ${fetchX(s)};
-  vec4 z = ((v - sh) - off) * rs * g + bt;
+  vec4 z = (v - sh) * P + Q;
+  ${s.folded ? '' : 'z = z * g + bt;'}
   setOutput(act_(z));
 }`;
   }
 }
 
 /**
- * `dx = dz·γ·rstd + x̂·k1 + k2` with `dz = dy·act'(z)`; x̂ and z from x and the statistics, or
- * from the output y (In-Place ABN). Inputs x|y, channel table, slot table (with k1, k2), dy?.
+ * `dx = dz·G(·γ) + (x − shift)·K1 + K2` with `dz = dy·act'(z)`, z from the forward coefficients;
+ * from the output y (In-Place ABN): x̂ = (act⁻¹(y) − β)/γ, `dx = dz·G·γ + x̂·K1 + K2`.
+ * Inputs x|y, channel table, slot table, dy?.
  */
 export class BackwardApplyProgram implements GPGPUProgram {
   variableNames: string[];
@@ -89,22 +88,36 @@ export class BackwardApplyProgram implements GPGPUProgram {
     this.outputShape = s.L.shape;
     const sameTex = dyLayout !== null && sameTexture(dyLayout, s.L);
     const dyv = dyLayout === null ? '' : sameTex ? 'vec4 dyv = texelFetch(dy, pc, 0);' : 'vec4 dyv = dy_at(t);';
-    const xhat = fromOutput
-      ? 'vec4 z = actInv_(v); vec4 xh = (z - bt) * ig;'
-      : 'vec4 xh = ((v - sh) - off) * rs; vec4 z = xh * g + bt;';
-    const grad = s.activation === 'linear' ? 'dyv' : fromOutput ? 'dyv * actGradY_(v)' : 'dyv * actGrad_(z)';
-    const dx = dyLayout === null ? 'xh * k1 + k2' : `(${grad}) * g * rs + xh * k1 + k2`;
+    const linear = s.activation === 'linear';
+    const hasDy = dyLayout !== null;
+    // What each case reads: x̂ from y needs γ, β; z needs the forward coefficients.
+    const channels = fromOutput || (!s.folded && hasDy);
+    const texels: Array<{kind: number; fields: Record<string, string>}> = [{kind: ST_B, fields: {shB: 'x', G: 'y', K1: 'z', K2: 'w'}}];
+    if (!fromOutput && !linear && hasDy) texels.push({kind: ST_A, fields: {sh: 'x', P: 'y', Q: 'z'}});
+    let body: string;
+    if (fromOutput) {
+      body = `
+  vec4 xh = (actInv_(v) - bt) / g;
+  ${hasDy ? `vec4 dz = ${linear ? 'dyv' : 'dyv * actGradY_(v)'};
+  setOutput(dz * G * g + xh * K1 + K2);` : 'setOutput(xh * K1 + K2);'}`;
+    } else if (!hasDy) {
+      body = 'setOutput((v - shB) * K1 + K2);';
+    } else {
+      const z = s.folded ? '(v - sh) * P + Q' : '((v - sh) * P + Q) * g + bt';
+      body = `
+  vec4 dz = ${linear ? 'dyv' : `dyv * actGrad_(${z})`};
+  setOutput(dz * G${s.folded ? '' : ' * g'} + (v - shB) * K1 + K2);`;
+    }
     this.userCode = `
 ${GLSL_COMMON}
 ${sameTexture(s.xL, s.L) ? '' : texelFunctions('x', s.xL)}
 ${dyLayout !== null && !sameTex ? texelFunctions('dy', dyLayout) : ''}
 ${activationGlsl(s.activation, s.alpha)}
 void main() {
-  ${prologue(s, true, fromOutput)}
+  ${prologue(s, channels, texels)}
   vec4 v = ${fetchX(s)};
   ${dyv}
-  ${xhat}
-  setOutput(${dx});
+  ${body}
 }`;
   }
 }

@@ -12,6 +12,7 @@ import type {TensorInfo} from '@tensorflow/tfjs-core';
 import {webgl_util} from '@tensorflow/tfjs-backend-webgl';
 import type {NormView} from '../../src/norm_view.js';
 import {callKernel, idiv, imod, sizeOf, texData, type Scratch, type WebGLBackend} from './backend_util.js';
+import type {CompNC} from './tables.js';
 
 export interface PackedLayout {
   /** The shape the texture was packed for (its texData.shape). */
@@ -239,30 +240,23 @@ export class TexelMap {
     return `(${this.rowsShareC ? 'cb0_' : `cb${r}_`} + ${col})`;
   }
 
-  /**
-   * GLSL that fetches per-component values from a table indexed by `index(n, c)` and assembles
-   * `vec4 <out>_<field>` for each requested field (`fields` maps a field name to the texel
-   * component it comes from, e.g. {g: 'x', bt: 'y'}), fetching each distinct index once.
-   * `fetch(i)` returns GLSL for the texel at table index `i`.
-   */
-  gather(comps: number[], out: string, index: (n: string, c: string) => string,
-         fetch: (i: string) => string, fields: Record<string, string>): string {
-    const exprs = [0, 1, 2, 3].map((k) => (comps.includes(k) ? index(this.nExpr(k), this.cExpr(k)) : null));
-    const names = new Map<string, string>();
-    const lines: string[] = [];
-    const varOf = exprs.map((e) => {
-      if (e === null) return null;
-      if (!names.has(e)) {
-        const name = `${out}${names.size}_`;
-        names.set(e, name);
-        lines.push(`vec4 ${name} = ${fetch(e)};`);
-      }
-      return names.get(e)!;
-    });
-    for (const [field, comp] of Object.entries(fields)) {
-      const parts = varOf.map((name) => (name === null ? '0.0' : `${name}.${comp}`));
-      lines.push(`vec4 ${field} = vec4(${parts.join(', ')});`);
+  /** Whether the texel's two columns are channels (c, c+1) of one channel pair. */
+  get pairAligned(): boolean {
+    return this.mode === 'nsc' && (this.L.C2 % 2 === 0 || this.v.C === this.L.C2);
+  }
+
+  /** Component k's sample and channel (after `coords` and `helpers`), for table lookups. */
+  compNC(k: number): CompNC {
+    const nc: CompNC = {n: this.nExpr(k), c: this.cExpr(k)};
+    if (this.pairAligned) {
+      nc.pairC = this.cExpr(k & 2);
+      nc.odd = (k & 1) === 1;
     }
-    return lines.join('\n');
+    return nc;
+  }
+
+  /** All four components (padding ones too: their lookups are clamped and their values masked). */
+  comps(): CompNC[] {
+    return [0, 1, 2, 3].map((k) => this.compNC(k));
   }
 }

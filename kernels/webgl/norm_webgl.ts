@@ -15,15 +15,18 @@ import {
   ChannelTableProgram, SlotSumsProgram, SlotTableProgram, SumsOutputProgram, UserStatsProgram,
   type SlotTableOptions, type SumsSource,
 } from './table_programs.js';
+import {channelGrid, foldable, slotGrid} from './tables.js';
 
 interface Table {info: TensorInfo; grid: Grid}
+/** A slot table, and whether γ and β are folded into it. */
+interface SlotTable extends Table {folded: boolean}
 
 function texels(g: Grid): [number, number] {
   return [g.h, g.w];
 }
 
 function channelTable(b: WebGLBackend, sc: Scratch, C: number, gamma?: TensorInfo, beta?: TensorInfo): Table {
-  const grid = gridFor(C);
+  const grid = channelGrid(C);
   const inputs = [gamma, beta].filter((t): t is TensorInfo => t !== undefined).map((t) => flat(b, t, sc));
   const info = sc.add(run(b, new ChannelTableProgram(C, grid, gamma !== undefined, beta !== undefined), inputs, texels(grid)));
   return {info, grid};
@@ -39,13 +42,26 @@ interface SlotInputs {
   dVariance?: TensorInfo;
 }
 
-function slotTable(b: WebGLBackend, sc: Scratch, slots: number, ins: SlotInputs, epsilon: number,
-                   training: boolean, count: number): Table {
-  const grid = gridFor(2 * slots);
+interface SlotTableParams {
+  v: NormView;
+  epsilon: number;
+  training: boolean;
+  count: number;
+  fromOutput: boolean;
+  /** Fold these (1-D) into the table when the view allows it. */
+  gamma?: TensorInfo;
+  beta?: TensorInfo;
+}
+
+function slotTable(b: WebGLBackend, sc: Scratch, ins: SlotInputs, q: SlotTableParams): SlotTable {
+  const {v} = q;
+  const grid = slotGrid(v.slots);
+  const folded = foldable(v, q.fromOutput);
   const o: SlotTableOptions = {
-    slots, grid, epsilon, training, count, hasMean: ins.mean !== undefined, hasShift: ins.shift !== undefined,
-    hasSums: ins.sg !== undefined && ins.sgx !== undefined, hasDMean: ins.dMean !== undefined,
-    hasDVariance: ins.dVariance !== undefined,
+    slots: v.slots, grid, epsilon: q.epsilon, training: q.training, count: q.count, hasMean: ins.mean !== undefined,
+    hasShift: ins.shift !== undefined, hasSums: ins.sg !== undefined && ins.sgx !== undefined,
+    hasDMean: ins.dMean !== undefined, hasDVariance: ins.dVariance !== undefined, folded,
+    hasGamma: q.gamma !== undefined, hasBeta: q.beta !== undefined, fromOutput: q.fromOutput, C: v.C,
   };
   const inputs = [ins.variance];
   if (o.hasMean) inputs.push(ins.mean!);
@@ -53,8 +69,10 @@ function slotTable(b: WebGLBackend, sc: Scratch, slots: number, ins: SlotInputs,
   if (o.hasSums) inputs.push(ins.sg!, ins.sgx!);
   if (o.hasDMean) inputs.push(ins.dMean!);
   if (o.hasDVariance) inputs.push(ins.dVariance!);
+  if (folded && o.hasGamma) inputs.push(q.gamma!);
+  if (folded && o.hasBeta) inputs.push(q.beta!);
   const info = sc.add(run(b, new SlotTableProgram(o), inputs.map((t) => flat(b, t, sc)), texels(grid)));
-  return {info, grid};
+  return {info, grid, folded};
 }
 
 /**
@@ -63,7 +81,7 @@ function slotTable(b: WebGLBackend, sc: Scratch, slots: number, ins: SlotInputs,
  */
 function reduce(b: WebGLBackend, sc: Scratch, L: PackedLayout, v: NormView, sv: SlotView,
                 stage1Inputs: TensorInfo[], sums: SumsSpec | null, dyLayout: PackedLayout | undefined,
-                epsilon: number): Table {
+                epsilon: number, ct?: Table): SlotTable {
   let plan = planReduction(L, v, sv);
   const stats = sums === null;
   let partials = sc.add(run(b, new ReducePartialsProgram(plan, sums, dyLayout), stage1Inputs, texels(plan.grid)));
@@ -73,12 +91,16 @@ function reduce(b: WebGLBackend, sc: Scratch, L: PackedLayout, v: NormView, sv: 
       [partials], texels(next.grid)));
     plan = next;
   }
-  const grid = gridFor(stats ? 2 * plan.slots : plan.slots);
-  const out: MergeOutput = stats ? {kind: 'slotTable', grid, epsilon} : {kind: 'sumTable', grid};
+  // The statistics' table folds γ and β when given a channel table and the view allows it.
+  const folded = stats && ct !== undefined && foldable(v, false);
+  const grid = stats ? slotGrid(plan.slots) : gridFor(plan.slots);
+  const out: MergeOutput = stats
+    ? {kind: 'slotTable', grid, epsilon, folded, C: v.C, ctGrid: ct?.grid ?? grid} : {kind: 'sumTable', grid};
   const x = stage1Inputs[stats ? 0 : 1];
+  const inputs = stats ? (folded ? [partials, x, ct!.info] : [partials, x]) : [partials];
   const info = sc.add(run(b, new MergeProgram(plan, stats, out, Math.max(1, plan.perSlot), stats ? L : undefined),
-    stats ? [partials, x] : [partials], texels(grid)));
-  return {info, grid};
+    inputs, texels(grid)));
+  return {info, grid, folded};
 }
 
 function userStats(b: WebGLBackend, sc: Scratch, st: Table, slots: number): TensorInfo[] {
@@ -86,16 +108,16 @@ function userStats(b: WebGLBackend, sc: Scratch, st: Table, slots: number): Tens
   return splitTable(b, table, [[slots], [slots], [slots], [slots]]);
 }
 
-function elementwise(xL: PackedLayout, v: NormView, ct: Table, st: Table, a: NormApplyAttrs): ElementwiseSpec {
+function elementwise(xL: PackedLayout, v: NormView, ct: Table, st: SlotTable, a: NormApplyAttrs): ElementwiseSpec {
   const L = outputLayout(xL.shape);
-  return {L, xL, v, ctGrid: ct.grid, stGrid: st.grid, activation: a.activation, alpha: a.alpha};
+  return {L, xL, v, ctGrid: ct.grid, stGrid: st.grid, folded: st.folded, activation: a.activation, alpha: a.alpha};
 }
 
 function output(info: TensorInfo, shape: number[]): TensorInfo {
   return {dataId: info.dataId, shape, dtype: info.dtype};
 }
 
-function runApply(b: WebGLBackend, xp: PackedInput, v: NormView, ct: Table, st: Table, a: NormApplyAttrs,
+function runApply(b: WebGLBackend, xp: PackedInput, v: NormView, ct: Table, st: SlotTable, a: NormApplyAttrs,
                   shape: number[]): TensorInfo {
   const spec = elementwise(xp.layout, v, ct, st, a);
   const y = run(b, new ApplyProgram(spec), [xp.info, ct.info, st.info], [spec.L.texH, spec.L.texW]);
@@ -126,7 +148,7 @@ export function normalizeTrainingWebGL(b: WebGLBackend, x: TensorInfo, gamma: Te
     const v = normView(x.shape, a);
     const [xp] = packedInputs(b, [x], sc);
     const ct = channelTable(b, sc, v.C, gamma, beta);
-    const st = reduce(b, sc, xp.layout, v, v, [xp.info], null, undefined, a.epsilon);
+    const st = reduce(b, sc, xp.layout, v, v, [xp.info], null, undefined, a.epsilon, ct);
     const y = runApply(b, xp, v, ct, st, a, x.shape);
     return [y, ...userStats(b, sc, st, v.slots)];
   });
@@ -138,7 +160,8 @@ export function applyWebGL(b: WebGLBackend, ins: {x: TensorInfo; mean: TensorInf
     const v = normView(ins.x.shape, a);
     const [xp] = packedInputs(b, [ins.x], sc);
     const ct = channelTable(b, sc, v.C, ins.gamma, ins.beta);
-    const st = slotTable(b, sc, v.slots, {variance: ins.variance, mean: ins.mean, shift: ins.shift}, a.epsilon, false, 1);
+    const st = slotTable(b, sc, {variance: ins.variance, mean: ins.mean, shift: ins.shift},
+      {v, epsilon: a.epsilon, training: false, count: 1, fromOutput: false, gamma: ins.gamma, beta: ins.beta});
     return runApply(b, xp, v, ct, st, a, ins.x.shape);
   });
 }
@@ -170,7 +193,7 @@ function source(ins: BackwardInputs): {src: TensorInfo; fromOutput: boolean} {
  * γ-weighted per-slot and per-channel reductions (LayerNorm, where a cell is one element).
  */
 function backwardSums(b: WebGLBackend, sc: Scratch, v: NormView, srcP: PackedInput, dyP: PackedInput,
-                      ct: Table, st: Table, a: NormApplyAttrs, fromOutput: boolean): SumsSource {
+                      ct: Table, st: SlotTable, a: NormApplyAttrs, fromOutput: boolean): SumsSource {
   const spec = (weighted: boolean): SumsSpec => ({activation: a.activation, alpha: a.alpha, fromOutput, weighted,
     ctGrid: ct.grid, stGrid: st.grid, C: v.C, normSlots: v.slots});
   const inputs = [dyP.info, srcP.info, ct.info, st.info];
@@ -200,8 +223,8 @@ export function backwardReduceWebGL(b: WebGLBackend, ins: BackwardInputs, a: Nor
     const v = normView(src.shape, a);
     const [srcP, dyP] = packedInputs(b, [src, ins.dy!], sc);
     const ct = channelTable(b, sc, v.C, ins.gamma, ins.beta);
-    const st = slotTable(b, sc, v.slots, {variance: ins.variance, mean: fromOutput ? undefined : ins.mean,
-      shift: fromOutput ? undefined : ins.shift}, a.epsilon, false, 1);
+    const st = slotTable(b, sc, {variance: ins.variance, mean: fromOutput ? undefined : ins.mean,
+      shift: fromOutput ? undefined : ins.shift}, {v, epsilon: a.epsilon, training: false, count: 1, fromOutput});
     const sums = backwardSums(b, sc, v, srcP, dyP, ct, st, a, fromOutput);
     const table = sc.add(run(b, new SumsOutputProgram(sums, v.slots), [ct.info, ...tableInfos(sums)]));
     return splitTable(b, table, [[v.C], [v.C], [v.slots], [v.slots]]);
@@ -209,7 +232,7 @@ export function backwardReduceWebGL(b: WebGLBackend, ins: BackwardInputs, a: Nor
 }
 
 function runBackwardApply(b: WebGLBackend, srcP: PackedInput, dyP: PackedInput | null, v: NormView, ct: Table,
-                          st: Table, a: NormApplyAttrs, fromOutput: boolean, shape: number[]): TensorInfo {
+                          st: SlotTable, a: NormApplyAttrs, fromOutput: boolean, shape: number[]): TensorInfo {
   const spec = elementwise(srcP.layout, v, ct, st, a);
   const prog = new BackwardApplyProgram(spec, fromOutput, dyP ? dyP.layout : null);
   const inputs = [srcP.info, ct.info, st.info];
@@ -224,11 +247,11 @@ export function backwardApplyWebGL(b: WebGLBackend, ins: BackwardInputs,
     const v = normView(src.shape, a);
     const big = ins.dy ? packedInputs(b, [src, ins.dy], sc) : packedInputs(b, [src], sc);
     const ct = channelTable(b, sc, v.C, ins.gamma, ins.beta);
-    const st = slotTable(b, sc, v.slots, {
+    const st = slotTable(b, sc, {
       variance: ins.variance, mean: fromOutput ? undefined : ins.mean, shift: fromOutput ? undefined : ins.shift,
       sg: a.training ? ins.slotSumDzGamma : undefined, sgx: a.training ? ins.slotSumDzGammaXhat : undefined,
       dMean: a.training ? ins.dMean : undefined, dVariance: a.training ? ins.dVariance : undefined,
-    }, a.epsilon, a.training, a.count);
+    }, {v, epsilon: a.epsilon, training: a.training, count: a.count, fromOutput, gamma: ins.gamma, beta: ins.beta});
     return runBackwardApply(b, big[0], big[1] ?? null, v, ct, st, a, fromOutput, src.shape);
   });
 }
@@ -239,13 +262,14 @@ export function backwardTrainingWebGL(b: WebGLBackend, ins: BackwardInputs, a: N
     const v = normView(src.shape, a);
     const [srcP, dyP] = packedInputs(b, [src, ins.dy!], sc);
     const ct = channelTable(b, sc, v.C, ins.gamma, ins.beta);
-    const st0 = slotTable(b, sc, v.slots, {
+    const st0 = slotTable(b, sc, {
       variance: ins.variance, mean: fromOutput ? undefined : ins.mean, shift: fromOutput ? undefined : ins.shift,
       dMean: ins.dMean, dVariance: ins.dVariance,
-    }, a.epsilon, true, v.count);
+    }, {v, epsilon: a.epsilon, training: true, count: v.count, fromOutput, gamma: ins.gamma, beta: ins.beta});
     const sums = backwardSums(b, sc, v, srcP, dyP, ct, st0, a, fromOutput);
-    const st: Table = {grid: st0.grid, info: sc.add(run(b, new SlotSumsProgram(sums, v.slots, st0.grid, v.count),
-      [st0.info, ct.info, ...tableInfos(sums)], texels(st0.grid)))};
+    const st: SlotTable = {grid: st0.grid, folded: st0.folded, info: sc.add(run(b,
+      new SlotSumsProgram(sums, v.slots, st0.grid, v.count, fromOutput), [st0.info, ct.info, ...tableInfos(sums)],
+      texels(st0.grid)))};
     const dx = runBackwardApply(b, srcP, dyP, v, ct, st, a, fromOutput, src.shape);
     const table = sc.add(run(b, new SumsOutputProgram(sums, 0), [ct.info, ...tableInfos(sums)]));
     return [dx, ...splitTable(b, table, [[v.C], [v.C]])];

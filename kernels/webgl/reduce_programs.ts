@@ -6,9 +6,10 @@
 import type {GPGPUProgram} from '@tensorflow/tfjs-backend-webgl';
 import type {NormActivation} from '../../src/kernel_names.js';
 import {activationGlsl} from './activation_glsl.js';
-import {GLSL_COMMON, glslFloat, gridFetch, gridIndex, gridShape, idiv, imod, type Grid} from './backend_util.js';
+import {GLSL_COMMON, glslFloat, gridIndex, gridShape, idiv, imod, type Grid} from './backend_util.js';
 import {TexelMap, slotExpr, texelFunctions, type PackedLayout} from './layout.js';
 import {baseRowGlsl, firstElementGlsl, recordGlsl, type ReducePlan} from './reduce_plan.js';
+import {channelGlsl, gatherGlsl, SLOT_TEXELS, slotTexelGlsl, ST_S, type CompNC} from './tables.js';
 
 /** What the backward reduction accumulates per element. */
 export interface SumsSpec {
@@ -18,7 +19,7 @@ export interface SumsSpec {
   fromOutput: boolean;
   /** Multiply both sums by gamma (slot sums Σdz·γ, Σdz·γ·x̂). */
   weighted: boolean;
-  /** Grids of the channel table (γ, β, 1/γ) and the slot table (2 texels per norm slot). */
+  /** Grids of the channel table and the slot table (tables.ts). */
   ctGrid: Grid;
   stGrid: Grid;
   C: number;
@@ -44,7 +45,10 @@ export class ReducePartialsProgram implements GPGPUProgram {
     const map = new TexelMap(L, p.v);
     const single = p.kind === 'elem';
     const comps = single ? [0] : [0, 1, 2, 3];
-    const needCoords = sums !== null || L.R2 % 2 === 1 || L.C2 % 2 === 1 || single;
+    // Table values constant over the item are fetched once, before the loop.
+    const hoisted = sums === null ? {st: false, ct: false, glsl: ''} : hoistTables(p, sums);
+    const perTexelLookups = sums !== null && (!hoisted.ct || (!hoisted.st && !sums.fromOutput));
+    const needCoords = perTexelLookups || L.R2 % 2 === 1 || L.C2 % 2 === 1 || single;
     const mask = single ? 'bvec4(true, false, false, false)' : needCoords ? map.validMask() : 'bvec4(true)';
 
     // Per-texel accumulation.
@@ -54,22 +58,14 @@ export class ReducePartialsProgram implements GPGPUProgram {
     vec4 d = mix(vec4(0.0), v - kv, m);
     s1 += d; s2 += d * d;${p.kind === 'rowrun' || single ? '\n    cnt += dot(mix(vec4(0.0), vec4(1.0), m), vec4(1.0));' : ''}`;
     } else {
-      const {ctGrid, stGrid, C, normSlots} = sums;
-      const normSv = {groups: p.v.groups, perSample: p.v.perSample};
-      const params = [
-        map.helpers(comps),
-        map.gather(comps, 'ct', (_n, c) => `min(${c}, ${C - 1})`, (i) => gridFetch('ct', ctGrid, i),
-          {g: 'x', bt: 'y', ig: 'z'}),
-        sums.fromOutput ? '' : map.gather(comps, 'st', (n, c) => `min(${slotExpr(p.v, normSv, n, c)}, ${normSlots - 1}) * 2`,
-          (i) => gridFetch('st', stGrid, i), {sh: 'x', off: 'y', rs: 'z'}),
-      ].join('\n');
+      const gathered = perTexelTables(p, sums, map, comps, hoisted);
       const grad = sums.activation === 'linear' ? 'dyv' : sums.fromOutput ? 'dyv * actGradY_(v)' : 'dyv * actGrad_(z)';
       const xhat = sums.fromOutput
-        ? 'vec4 z = actInv_(v); vec4 xh = (z - bt) * ig;'
+        ? 'vec4 z = actInv_(v); vec4 xh = (z - bt) / g;'
         : 'vec4 xh = ((v - sh) - off) * rs; vec4 z = xh * g + bt;';
       const w = sums.weighted ? ' * g' : '';
       body = `
-    ${params}
+    ${gathered}
     ${xhat}
     vec4 dz = ${grad};
     s1 += mix(vec4(0.0), dz${w}, m);
@@ -103,6 +99,7 @@ export class ReducePartialsProgram implements GPGPUProgram {
   int run = ${idiv('o', runLen)}; int within = o - run * ${runLen};
   int t = ${baseT} + run * ${runStride} + within;
   ${shifts}
+  ${hoisted.glsl}
   for (int i = 0; i < ${p.T}; i++) {
     if (o + i >= oEnd) break;
     ${texelStep('t')}
@@ -126,6 +123,7 @@ export class ReducePartialsProgram implements GPGPUProgram {
   int q0 = kc * ${p.T}; int q1 = min(q0 + ${p.T}, ${L.TR});
   int bb = ${idiv('P', L.RP)}; int rhoA = bb * ${L.R2} + 2 * (P - bb * ${L.RP});
   ${shifts}
+  ${hoisted.glsl}
   int t = P * ${L.TR} + q0;
   for (int i = 0; i < ${p.T}; i++) {
     if (q0 + i >= q1) break;
@@ -150,6 +148,7 @@ export class ReducePartialsProgram implements GPGPUProgram {
   int nn = ${imod('rest', Nn)}; int kr = ${idiv('rest', Nn)};
   int j0 = nn * ${Jn} + kr * ${p.T}; int j1 = min(j0 + ${p.T}, nn * ${Jn} + ${Jn});
   ${shifts}
+  ${hoisted.glsl}
   int t = j0 * ${L.TR} + cp;
   for (int i = 0; i < ${p.T}; i++) {
     if (j0 + i >= j1) break;
@@ -170,6 +169,7 @@ export class ReducePartialsProgram implements GPGPUProgram {
   int run = ${idiv('e', runLen)}; int within = e - run * ${runLen};
   int f = ${base} + run * ${runStride} + within;
   ${shifts}
+  ${hoisted.glsl}
   for (int i = 0; i < ${p.T}; i++) {
     if (e + i >= eEnd) break;
     ${texelStep('f')}
@@ -193,6 +193,80 @@ void main() {
   ${result}
 }`;
   }
+}
+
+interface Hoisted {
+  /** Slot-table (statistics) and channel-table values are item constants. */
+  st: boolean;
+  ct: boolean;
+  glsl: string;
+}
+
+/**
+ * Which table values are constant over a work item of the backward reduction, and the GLSL
+ * (placed before the loop, after the item's indices) that fetches them, per texel component:
+ * a reduction slot inside one statistics slot, one channel per slot, a row of one channel
+ * (NCS rows), a column pair of two channels.
+ */
+function hoistTables(p: ReducePlan, sums: SumsSpec): Hoisted {
+  const {v, sv, L} = p;
+  const normSv = {groups: v.groups, perSample: v.perSample};
+  const inNormSlot = (sv.perSample || !v.perSample) && sv.groups % v.groups === 0;
+  let st = false, ct = false;
+  let comps: CompNC[] = [];
+  switch (p.kind) {
+    case 'rowrun': case 'elem': {
+      const n = sv.perSample ? idiv('s', sv.groups) : '0';
+      const c = sv.groups === 1 ? '0' : `${imod('s', sv.groups)} * ${v.C / sv.groups}`;
+      st = inNormSlot;
+      ct = sv.groups === v.C;
+      comps = [0, 1, 2, 3].map(() => ({n, c}));
+      break;
+    }
+    case 'rowpair': {
+      const rowB = `min(rhoA + 1, ${L.B * L.R2 - 1})`;
+      const rows = [0, 1].map((r) => {
+        const rho = r === 0 ? 'rhoA' : rowB;
+        if (!v.channelsLast) {
+          const q = idiv(rho, v.S / L.C2);
+          return {n: idiv(q, v.C), c: imod(q, v.C)};
+        }
+        return {n: idiv(rho, (v.S * v.C) / L.C2), c: '0'};
+      });
+      st = !v.channelsLast || v.groups === 1;
+      ct = !v.channelsLast;
+      comps = [rows[0], rows[0], rows[1], rows[1]];
+      break;
+    }
+    case 'col': {
+      const n = sv.perSample ? 'nn' : '0';
+      const cols = [{n, c: '2 * cp', pairC: '2 * cp', odd: false}, {n, c: `min(2 * cp + 1, ${v.C - 1})`, pairC: '2 * cp', odd: true}];
+      st = sv.perSample || !v.perSample;
+      ct = true;
+      comps = [cols[0], cols[1], cols[0], cols[1]];
+      break;
+    }
+  }
+  st = st && !sums.fromOutput;
+  const glsl = st || ct ? gatherGlsl({v, sv: normSv, comps, prefix: 'hi', ctGrid: ct ? sums.ctGrid : undefined,
+    stGrid: st ? sums.stGrid : undefined, slotTexels: [{kind: ST_S, fields: {sh: 'x', off: 'y', rs: 'z'}}]}) : '';
+  return {st, ct, glsl};
+}
+
+/** GLSL inside the loop: the table values that change from texel to texel. */
+function perTexelTables(p: ReducePlan, sums: SumsSpec, map: TexelMap, comps: number[], h: Hoisted): string {
+  const needSt = !sums.fromOutput && !h.st;
+  if (h.ct && !needSt) return '';
+  const {v} = p;
+  // One element at a time (elem), col0 is the element's own column, not a pair's even one.
+  const single = p.kind === 'elem';
+  const all = [0, 1, 2, 3].map((k) => (!comps.includes(k) ? null : single ? {n: map.nExpr(k), c: map.cExpr(k)} : map.compNC(k)));
+  return [
+    map.helpers(comps),
+    gatherGlsl({v, sv: {groups: v.groups, perSample: v.perSample}, comps: all, prefix: 'tx',
+      ctGrid: h.ct ? undefined : sums.ctGrid, stGrid: needSt ? sums.stGrid : undefined,
+      slotTexels: [{kind: ST_S, fields: {sh: 'x', off: 'y', rs: 'z'}}]}),
+  ].join('\n    ');
 }
 
 function singleStats(): string {
@@ -232,8 +306,8 @@ function rowSlotGlsl(p: ReducePlan, rho: string): string {
 
 export type MergeOutput =
   | {kind: 'records'; grid: Grid}
-  /** Statistics: the slot table (2 texels per slot: (shift, meanOffset, rstd, variance), 0). */
-  | {kind: 'slotTable'; grid: Grid; epsilon: number}
+  /** Statistics: the slot table (tables.ts); folded ones read the channel table. */
+  | {kind: 'slotTable'; grid: Grid; epsilon: number; folded: boolean; C: number; ctGrid: Grid}
   /** Sums: one texel (a, b, 0, 0) per slot. */
   | {kind: 'sumTable'; grid: Grid};
 
@@ -249,7 +323,7 @@ export class MergeProgram implements GPGPUProgram {
   userCode: string;
 
   constructor(p: ReducePlan, stats: boolean, out: MergeOutput, chunk: number, xLayout?: PackedLayout) {
-    this.variableNames = stats && out.kind === 'slotTable' ? ['P', 'x'] : ['P'];
+    this.variableNames = out.kind === 'slotTable' ? (out.folded ? ['P', 'x', 'ct'] : ['P', 'x']) : ['P'];
     this.outputShape = gridShape(out.grid);
     const perSlot = p.perSlot;
     const slots = p.slots;
@@ -268,13 +342,12 @@ export class MergeProgram implements GPGPUProgram {
         emit = stats ? 'setOutput(vec4(n, mean, m2, 0.0));' : 'setOutput(vec4(sa, sb, 0.0, 0.0));';
         break;
       case 'slotTable':
-        head = `if (q >= ${2 * slots}) { setOutput(vec4(0.0)); return; }
-  int s = q / 2; int k = 0;
-  if (q - s * 2 == 1) { setOutput(vec4(0.0)); return; }`;
+        head = `if (q >= ${SLOT_TEXELS * slots}) { setOutput(vec4(0.0)); return; }
+  int s = q / ${SLOT_TEXELS}; int kind = q - s * ${SLOT_TEXELS}; int k = 0;`;
         emit = `
   float variance = max(m2 / max(n, 1.0), 0.0);
   float shift = x_el(${firstElementGlsl(p, 's')});
-  setOutput(vec4(shift, mean, 1.0 / sqrt(variance + ${glslFloat(out.epsilon)}), variance));`;
+  setOutput(slotTexel_(kind, s, shift, mean, 1.0 / sqrt(variance + ${glslFloat(out.epsilon)}), variance, 0.0, 0.0));`;
         break;
       default:
         head = `if (q >= ${slots}) { setOutput(vec4(0.0)); return; }
@@ -285,6 +358,8 @@ export class MergeProgram implements GPGPUProgram {
     this.userCode = `
 ${GLSL_COMMON}
 ${xLayout ? texelFunctions('x', xLayout, true) : ''}
+${out.kind === 'slotTable' && out.folded ? channelGlsl(out.ctGrid) : ''}
+${out.kind === 'slotTable' ? slotTexelGlsl(out.folded, false, out.C) : ''}
 ${recordGlsl(p, stats)}
 void main() {
   int q = ${gridIndex(out.grid)};

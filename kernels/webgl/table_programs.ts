@@ -1,17 +1,13 @@
 /**
- * Small programs over per-channel and per-slot values: the tables the big passes read (one
- * texel per entry, so a texel fetch brings every value an element needs) and the unpacked
- * tables whose pieces become the kernels' small outputs.
- *
- * Channel table: texel c = (γ, β, 1/γ, 0). Slot table: two texels per slot, 2s = (shift,
- * meanOffset, rstd, variance) with x̂ = ((x − shift) − meanOffset)·rstd, and 2s+1 = (k1, k2, 0, 0)
- * of the backward apply (`dx = dz·γ·rstd + x̂·k1 + k2`).
+ * Small programs over per-channel and per-slot values: the tables the big passes read (layouts
+ * in tables.ts) and the unpacked tables whose pieces become the kernels' small outputs.
  */
 import type {GPGPUProgram} from '@tensorflow/tfjs-backend-webgl';
 import type {TensorInfo} from '@tensorflow/tfjs-core';
 import {GLSL_COMMON, glslFloat, gridFetch, gridIndex, gridShape, type Grid} from './backend_util.js';
+import {channelGlsl, SLOT_TEXELS, slotTexelGlsl, ST_B, ST_S} from './tables.js';
 
-/** γ, β (1-D views, either may be absent: 1 and 0) into the channel table. Tfjs samplers. */
+/** γ, β (1-D views, either may be absent: 1 and 0) into the channel-pair table. Tfjs samplers. */
 export class ChannelTableProgram implements GPGPUProgram {
   variableNames: string[] = [];
   outputShape: number[];
@@ -22,13 +18,14 @@ export class ChannelTableProgram implements GPGPUProgram {
     if (hasGamma) this.variableNames.push('gamma');
     if (hasBeta) this.variableNames.push('beta');
     this.outputShape = gridShape(grid);
+    const g = (c: string) => (hasGamma ? `getGamma(${c})` : '1.0');
+    const b = (c: string) => (hasBeta ? `getBeta(${c})` : '0.0');
     this.userCode = `
 void main() {
-  int c = ${gridIndex(grid)};
-  if (c >= ${C}) { setOutput(vec4(0.0)); return; }
-  float g = ${hasGamma ? 'getGamma(c)' : '1.0'};
-  float b = ${hasBeta ? 'getBeta(c)' : '0.0'};
-  setOutput(vec4(g, b, 1.0 / g, 0.0));
+  int p = ${gridIndex(grid)};
+  if (p >= ${grid.count}) { setOutput(vec4(0.0)); return; }
+  int c0 = 2 * p; int c1 = min(c0 + 1, ${C - 1});
+  setOutput(vec4(${g('c0')}, ${g('c1')}, ${b('c0')}, ${b('c1')}));
 }`;
   }
 }
@@ -45,6 +42,12 @@ export interface SlotTableOptions {
   hasDVariance: boolean;
   training: boolean;
   count: number;
+  /** Fold γ and β into the coefficients (reads `gamma`, `beta` when given, after the other inputs). */
+  folded: boolean;
+  hasGamma: boolean;
+  hasBeta: boolean;
+  fromOutput: boolean;
+  C: number;
 }
 
 export function slotTableInputNames(o: SlotTableOptions): string[] {
@@ -54,6 +57,8 @@ export function slotTableInputNames(o: SlotTableOptions): string[] {
   if (o.hasSums) names.push('sg', 'sgx');
   if (o.hasDMean) names.push('dm');
   if (o.hasDVariance) names.push('dv');
+  if (o.folded && o.hasGamma) names.push('gamma');
+  if (o.folded && o.hasBeta) names.push('beta');
   return names;
 }
 
@@ -71,27 +76,28 @@ export class SlotTableProgram implements GPGPUProgram {
     this.variableNames = slotTableInputNames(o);
     this.outputShape = gridShape(o.grid);
     const mean = o.hasMean ? 'getMean(s)' : '0.0';
-    const first = o.hasShift ? `vec4(getShift(s), ${mean}, rstd, variance)` : `vec4(${mean}, 0.0, rstd, variance)`;
+    const sh = o.hasShift ? 'getShift(s)' : mean;
+    const off = o.hasShift ? mean : '0.0';
     const count = glslFloat(o.count);
     const sg = o.hasSums ? 'getSg(s)' : '0.0';
     const sgx = o.hasSums ? 'getSgx(s)' : '0.0';
     const dm = o.hasDMean ? 'getDm(s)' : '0.0';
     const dv = o.hasDVariance ? 'getDv(s)' : '0.0';
-    const second = o.training
-      ? `vec4((-rstd * ${sgx} + 2.0 * ${dv} * sqrt(variance + ${glslFloat(o.epsilon)})) / ${count}, (-rstd * ${sg} + ${dm}) / ${count}, 0.0, 0.0)`
-      : 'vec4(0.0)';
+    const [k1, k2] = o.training
+      ? [`(-rstd * ${sgx} + 2.0 * ${dv} * sqrt(variance + ${glslFloat(o.epsilon)})) / ${count}`, `(-rstd * ${sg} + ${dm}) / ${count}`]
+      : ['0.0', '0.0'];
     this.userCode = `
+${GLSL_COMMON}
+${slotTexelGlsl(o.folded, o.fromOutput, o.C,
+    (c) => `vec2(${o.hasGamma ? `getGamma(${c})` : '1.0'}, ${o.hasBeta ? `getBeta(${c})` : '0.0'})`)}
 void main() {
   int q = ${gridIndex(o.grid)};
-  if (q >= ${2 * o.slots}) { setOutput(vec4(0.0)); return; }
-  int s = q / 2;
+  if (q >= ${SLOT_TEXELS * o.slots}) { setOutput(vec4(0.0)); return; }
+  int s = q / ${SLOT_TEXELS}; int kind = q - s * ${SLOT_TEXELS};
   float variance = getVariance(s);
   float rstd = 1.0 / sqrt(variance + ${glslFloat(o.epsilon)});
-  if (q - s * 2 == 0) {
-    setOutput(${first});
-  } else {
-    setOutput(${second});
-  }
+  float k1 = ${k1}; float k2 = ${k2};
+  setOutput(slotTexel_(kind, s, ${sh}, ${off}, rstd, variance, k1, k2));
 }`;
   }
 }
@@ -109,7 +115,7 @@ export class UserStatsProgram implements GPGPUProgram {
 void main() {
   int i = getOutputCoords();
   int k = i / ${slots}; int s = i - k * ${slots};
-  vec4 t = ${gridFetch('st', stGrid, '2 * s')};
+  vec4 t = ${gridFetch('st', stGrid, `${SLOT_TEXELS} * s + ${ST_S}`)};
   setOutput(k == 0 ? t.x + t.y : k == 1 ? t.w : k == 2 ? t.x : t.y);
 }`;
   }
@@ -132,18 +138,18 @@ export interface SumsSource {
 function sumsGlsl(src: SumsSource): string {
   const grid = (name: string) => src.tables.find((t) => t.name === name)!.grid;
   const cpg = src.C / src.groups;
-  const ct = (c: string) => gridFetch('ct', src.ctGrid, c);
+  const ct = channelGlsl(src.ctGrid);
   switch (src.kind) {
     case 'channel':
-      return `
+      return `${ct}
 vec2 chanSums_(int c) { return ${gridFetch('ch', grid('ch'), 'c')}.xy; }
 vec2 slotSums_(int s) {
   vec2 r = vec2(0.0);
-  for (int i = 0; i < ${cpg}; i++) { int c = s * ${cpg} + i; r += ${ct('c')}.x * chanSums_(c); }
+  for (int i = 0; i < ${cpg}; i++) { int c = s * ${cpg} + i; r += ctGB_(c).x * chanSums_(c); }
   return r;
 }`;
     case 'cell':
-      return `
+      return `${ct}
 vec2 cell_(int n, int c) { return ${gridFetch('ce', grid('ce'), `n * ${src.C} + c`)}.xy; }
 vec2 chanSums_(int c) {
   vec2 r = vec2(0.0);
@@ -153,7 +159,7 @@ vec2 chanSums_(int c) {
 vec2 slotSums_(int s) {
   int n = s / ${src.groups}; int g = s - n * ${src.groups};
   vec2 r = vec2(0.0);
-  for (int i = 0; i < ${cpg}; i++) { int c = g * ${cpg} + i; r += ${ct('c')}.x * cell_(n, c); }
+  for (int i = 0; i < ${cpg}; i++) { int c = g * ${cpg} + i; r += ctGB_(c).x * cell_(n, c); }
   return r;
 }`;
     default:
@@ -192,7 +198,10 @@ void main() {
   }
 }
 
-/** The slot table with the slot sums folded into (k1, k2): `k1 −= rstd·Σdzγx̂/count`, `k2 −= rstd·Σdzγ/count`. */
+/**
+ * The slot table with the slot sums folded into the backward texel: `k1 −= rstd·Σdzγx̂/count`,
+ * `k2 −= rstd·Σdzγ/count`, carried into (K1, K2) as tables.ts defines them.
+ */
 export class SlotSumsProgram implements GPGPUProgram {
   variableNames: string[];
   outputShape: number[];
@@ -200,21 +209,25 @@ export class SlotSumsProgram implements GPGPUProgram {
   packedOutput = true;
   userCode: string;
 
-  constructor(src: SumsSource, slots: number, stGrid: Grid, count: number) {
+  constructor(src: SumsSource, slots: number, stGrid: Grid, count: number, fromOutput: boolean) {
     this.variableNames = ['st', 'ct', ...src.tables.map((t) => t.name)];
     this.outputShape = gridShape(stGrid);
+    const n = glslFloat(count);
     this.userCode = `
 ${GLSL_COMMON}
 ${sumsGlsl(src)}
 void main() {
   int q = ${gridIndex(stGrid)};
-  if (q >= ${2 * slots}) { setOutput(vec4(0.0)); return; }
-  int s = q / 2;
+  if (q >= ${SLOT_TEXELS * slots}) { setOutput(vec4(0.0)); return; }
+  int s = q / ${SLOT_TEXELS};
   vec4 t = ${gridFetch('st', stGrid, 'q')};
-  if (q - s * 2 == 0) { setOutput(t); return; }
-  float rstd = ${gridFetch('st', stGrid, '2 * s')}.z;
+  if (q - s * ${SLOT_TEXELS} != ${ST_B}) { setOutput(t); return; }
+  vec4 st = ${gridFetch('st', stGrid, `${SLOT_TEXELS} * s + ${ST_S}`)};
+  float rstd = st.z; float off = st.y;
   vec2 r = slotSums_(s);
-  setOutput(vec4(t.x - rstd * r.y / ${glslFloat(count)}, t.y - rstd * r.x / ${glslFloat(count)}, 0.0, 0.0));
+  float d1 = -rstd * r.y / ${n}; float d2 = -rstd * r.x / ${n};
+  ${fromOutput ? 'setOutput(vec4(t.x, t.y, t.z + d1, t.w + d2));'
+    : 'setOutput(vec4(t.x, t.y, t.z + rstd * d1, t.w + d2 - off * rstd * d1));'}
 }`;
   }
 }

@@ -1,5 +1,5 @@
 /** Starts a thread group of worker ranks (test/collective/workers/rank_worker.cjs). */
-import {Worker} from 'node:worker_threads';
+import {SHARE_ENV, Worker} from 'node:worker_threads';
 import {join} from 'node:path';
 import {createThreadGroup} from '../../src/collective/index.js';
 
@@ -9,10 +9,21 @@ export class ThreadRanks {
   readonly workers: Worker[];
   private readonly ready: Promise<unknown>;
 
-  constructor(readonly worldSize: number, opts: {timeoutMs?: number; maxElements?: number} = {}) {
-    const handle = createThreadGroup(worldSize, opts);
+  /**
+   * `backend`: what the ranks run on, 'cpu' (default) or 'tensorflow' (each rank loads
+   * @tensorflow/tfjs-node and tfjs-norms/node; every reply says which backend it used).
+   */
+  constructor(readonly worldSize: number,
+              opts: {timeoutMs?: number; maxElements?: number; backend?: 'cpu' | 'tensorflow'} = {}) {
+    const {backend = 'cpu', ...groupOpts} = opts;
+    const handle = createThreadGroup(worldSize, groupOpts);
     const script = join(__dirname, 'workers', 'rank_worker.cjs');
-    this.workers = Array.from({length: worldSize}, (_, rank) => new Worker(script, {workerData: {handle, rank}}));
+    this.workers = Array.from({length: worldSize}, (_, rank) => new Worker(script, {
+      workerData: {handle, rank, backend},
+      // TensorFlow reads its log level from the process's own environment: a rank that shares
+      // it can turn TensorFlow's INFO lines off (a worker's default process.env is a copy).
+      ...(backend === 'tensorflow' ? {env: SHARE_ENV} : {}),
+    }));
     this.ready = Promise.all(this.workers.map((w) => this.next(w)));
   }
 

@@ -4,6 +4,7 @@
  */
 import type * as tfType from '@tensorflow/tfjs';
 import type * as normsType from '../../src/index.js';
+import {compare} from './fixtures.js';
 
 type TF = typeof tfType;
 type Norms = typeof normsType;
@@ -71,4 +72,59 @@ export async function fitEachLayer(tf: TF, norms: Norms, epochs = 8): Promise<Fi
     tf.dispose([x, y]);
   }
   return out;
+}
+
+/** A case of test/fixtures/moving_stats.json: layer arguments, batches, and the moving statistics after each. */
+export interface MovingStatsCase {
+  name: string;
+  oracle: string;
+  layer: Record<string, unknown>;
+  batches: Array<{shape: number[]; data: number[]}>;
+  after: Array<{mean: number[]; variance: number[]}>;
+}
+
+/** The layers that keep moving statistics, built from a moving-statistics case's arguments. */
+export function movingStatsLayers(norms: Norms): Array<[string, (args: Record<string, unknown>) => tfType.layers.Layer]> {
+  const l = norms.layers;
+  return [
+    ['batchNormalization', (args) => l.batchNormalization(args as never)],
+    ['syncBatchNormalization (world of one)', (args) => l.syncBatchNormalization(args as never)],
+    // The statistics are those of the input, whatever activation follows.
+    ['inPlaceABN', (args) => l.inPlaceABN(args as never)],
+  ];
+}
+
+/**
+ * Trains `layer` (the only layer of a model) with model.fit on the case's batches, one step per
+ * batch in order, and compares its moving statistics after each step with the case's
+ * (PyTorch or the Keras formula). Returns the mismatches (empty when it passes).
+ */
+export async function movingStatsInFit(tf: TF, layer: tfType.layers.Layer, c: MovingStatsCase): Promise<string[]> {
+  const batch = c.batches[0].shape;
+  const model = tf.sequential({layers: [tf.layers.inputLayer({inputShape: batch.slice(1)}), layer]});
+  const optimizer = tf.train.sgd(0.1);
+  model.compile({optimizer, loss: 'meanSquaredError'});
+  const x = tf.tidy(() => tf.concat(c.batches.map((b) => tf.tensor(b.data, b.shape))));
+  const y = tf.zerosLike(x);
+  const read = (suffix: string) => {
+    const w = layer.weights.find((v) => v.name.endsWith(suffix));
+    return w ? Array.from(w.read().dataSync()) : [];
+  };
+  const bad: string[] = [];
+  const steps: number[] = [];
+  await model.fit(x, y, {
+    batchSize: batch[0], epochs: 1, shuffle: false, verbose: 0,
+    callbacks: {onBatchEnd: async (step: number) => {
+      steps.push(step);
+      const want = c.after[step];
+      const C = want.mean.length;
+      bad.push(...compare(`${c.name} step ${step} moving_mean`, read('moving_mean'), {shape: [C], data: want.mean}, 1e-5, 1e-5));
+      bad.push(...compare(`${c.name} step ${step} moving_variance`, read('moving_variance'), {shape: [C], data: want.variance}, 1e-5, 1e-5));
+    }},
+  });
+  if (steps.length !== c.after.length) bad.push(`${c.name}: ${steps.length} steps for ${c.after.length} batches`);
+  model.dispose();
+  optimizer.dispose();
+  tf.dispose([x, y]);
+  return bad;
 }

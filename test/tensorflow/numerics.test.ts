@@ -1,9 +1,13 @@
 /**
- * Realistic sizes against the float64 reference (test/support/reference.ts), on normal data and
- * on data far from zero (1000 + 0.01·noise), forward and backward; and the paths taken: raw x
- * into the native ops when its statistics allow, x − shift first otherwise.
+ * Realistic sizes against the float64 reference (test/support/reference.ts), on normal data, on
+ * data far from zero (1000 + 0.01·noise) and on data whose mean sits inside and outside the
+ * raw-input limit (RAW_SUMS_LIMIT, or RAW_MEAN_LIMIT for FusedBatchNorm*, standard deviations),
+ * forward and backward; and the paths taken: raw x into the reductions and native ops when its
+ * statistics allow, x − shift first otherwise. On a CPU, channels-first BatchNorm/InstanceNorm take the reductions; the
+ * FusedBatchNorm* path that GPUs take for them is forced once more here so it stays tested.
  */
 import {opsRun} from './support/ops_log.js';
+import {nativePaths, RAW_MEAN_LIMIT, RAW_SUMS_LIMIT} from '../../kernels/tensorflow/norm_graph.js';
 import {tf, useTensorflow} from './support/tfnode.js';
 import {batchNorm, groupNorm, instanceNorm, layerNorm} from '../../src/index.js';
 import {compare} from '../support/fixtures.js';
@@ -22,6 +26,8 @@ interface Variant {
   paramShape: (shape: number[]) => number[];
   /** Ops that the raw path of normal data runs. */
   native: string[];
+  /** Paths forced for this variant. */
+  paths?: Partial<typeof nativePaths>;
 }
 
 const eps = 1e-5;
@@ -33,22 +39,31 @@ const variants: Variant[] = [
   {name: 'batchNorm NHWC', shape: [8, 16, 16, 32], native: ['FusedBatchNormV3'],
     run: (x, g, b) => batchNorm(x, {training: true, gamma: g, beta: b}).y,
     spec: (s) => ({slotOf: nhwcChannel(s), channelOf: nhwcChannel(s), slots: s[3], epsilon: eps}), paramShape: (s) => [s[3]]},
-  {name: 'batchNorm NCHW', shape: [8, 32, 16, 16], native: ['FusedBatchNormV3'],
+  {name: 'batchNorm NCHW', shape: [8, 32, 16, 16], native: ['Sum', 'EuclideanNorm'],
     run: (x, g, b) => batchNorm(x, {training: true, gamma: g, beta: b, dataFormat: 'NCHW'}).y,
     spec: (s) => ({slotOf: nchwChannel(s), channelOf: nchwChannel(s), slots: s[1], epsilon: eps}), paramShape: (s) => [s[1]]},
-  {name: 'instanceNorm NCHW', shape: [4, 16, 16, 16], native: ['FusedBatchNormV3'],
+  {name: 'batchNorm NCHW, FusedBatchNorm* (the GPU path)', shape: [8, 32, 16, 16], native: ['FusedBatchNormV3', 'FusedBatchNormGradV3'],
+    paths: {fusedBatchNormChannelsFirst: true},
+    run: (x, g, b) => batchNorm(x, {training: true, gamma: g, beta: b, dataFormat: 'NCHW'}).y,
+    spec: (s) => ({slotOf: nchwChannel(s), channelOf: nchwChannel(s), slots: s[1], epsilon: eps}), paramShape: (s) => [s[1]]},
+  {name: 'instanceNorm NCHW', shape: [4, 16, 16, 16], native: ['Sum', 'EuclideanNorm'],
     run: (x, g, b) => instanceNorm(x, {gamma: g, beta: b, dataFormat: 'NCHW'}),
     spec: (s) => ({slotOf: (i) => sampleOf(s)(i) * s[1] + nchwChannel(s)(i), channelOf: nchwChannel(s), slots: s[0] * s[1], epsilon: eps}),
     paramShape: (s) => [s[1]]},
-  {name: 'instanceNorm NHWC', shape: [4, 16, 16, 16], native: [],
+  {name: 'instanceNorm NCHW, FusedBatchNorm* (the GPU path)', shape: [4, 16, 16, 16], native: ['FusedBatchNormV3', 'FusedBatchNormGradV3'],
+    paths: {fusedBatchNormChannelsFirst: true},
+    run: (x, g, b) => instanceNorm(x, {gamma: g, beta: b, dataFormat: 'NCHW'}),
+    spec: (s) => ({slotOf: (i) => sampleOf(s)(i) * s[1] + nchwChannel(s)(i), channelOf: nchwChannel(s), slots: s[0] * s[1], epsilon: eps}),
+    paramShape: (s) => [s[1]]},
+  {name: 'instanceNorm NHWC', shape: [4, 16, 16, 16], native: ['Sum', 'EuclideanNorm'],
     run: (x, g, b) => instanceNorm(x, {gamma: g, beta: b}),
     spec: (s) => ({slotOf: (i) => sampleOf(s)(i) * s[3] + nhwcChannel(s)(i), channelOf: nhwcChannel(s), slots: s[0] * s[3], epsilon: eps}),
     paramShape: (s) => [s[3]]},
-  {name: 'groupNorm NHWC', shape: [4, 16, 16, 32], native: [],
+  {name: 'groupNorm NHWC', shape: [4, 16, 16, 32], native: ['Sum', 'EuclideanNorm'],
     run: (x, g, b) => groupNorm(x, {groups: 8, gamma: g, beta: b}),
     spec: (s) => ({slotOf: (i) => sampleOf(s)(i) * 8 + Math.floor(nhwcChannel(s)(i) / 4), channelOf: nhwcChannel(s), slots: s[0] * 8, epsilon: eps}),
     paramShape: (s) => [s[3]]},
-  {name: 'groupNorm NCHW', shape: [4, 32, 16, 16], native: [],
+  {name: 'groupNorm NCHW', shape: [4, 32, 16, 16], native: ['Sum', 'EuclideanNorm'],
     run: (x, g, b) => groupNorm(x, {groups: 8, gamma: g, beta: b, dataFormat: 'NCHW'}),
     spec: (s) => ({slotOf: (i) => sampleOf(s)(i) * 8 + Math.floor(nchwChannel(s)(i) / 4), channelOf: nchwChannel(s), slots: s[0] * 8, epsilon: eps}),
     paramShape: (s) => [s[1]]},
@@ -65,8 +80,26 @@ function randomData(n: number, seed: number, scale: number, loc: number): Float3
   return d;
 }
 
+/** Data kinds relative to the variant's raw-input limit (standard deviations of |mean|). */
+const data = (limit: number) => [
+  ['normal data', 1.5, 0.3, true],
+  ['data far from zero', 0.01, 1000, false],
+  // Per-slot sample means and deviations scatter by a few percent around loc and 1.
+  ['mean inside the raw-input limit', 1, limit - 1, true],
+  ['mean outside the raw-input limit', 1, limit + 1, false],
+] as const;
+
 describe.each(variants)('$name', (variant) => {
-  test.each([['normal data', 1.5, 0.3], ['data far from zero', 0.01, 1000]] as const)('%s', (what, scale, loc) => {
+  const saved = {...nativePaths};
+  beforeAll(() => {
+    Object.assign(nativePaths, variant.paths ?? {});
+  });
+  afterAll(() => {
+    Object.assign(nativePaths, saved);
+  });
+  const fused = variant.native.includes('FusedBatchNormV3');
+
+  test.each(data(fused ? RAW_MEAN_LIMIT : RAW_SUMS_LIMIT))('%s', (_what, scale, loc, raw) => {
     const n = variant.shape.reduce((a, b) => a * b, 1);
     const ps = variant.paramShape(variant.shape);
     const xs = randomData(n, 1, scale, loc);
@@ -74,24 +107,23 @@ describe.each(variants)('$name', (variant) => {
     const gs = randomData(ps[0], 3, 0.5, 1);
     const bs = randomData(ps[0], 4, 0.5, 0);
     const ref = reference(xs, dys, gs, bs, variant.spec(variant.shape));
-    const {result, ops} = opsRun(() => tf.tidy(() => {
-      const x = tf.tensor(xs, variant.shape);
-      const dy = tf.tensor(dys, variant.shape);
-      const g = tf.tensor(gs, ps);
-      const b = tf.tensor(bs, ps);
-      const y = variant.run(x, g, b);
-      const dx = tf.grad((xx: Tensor) => tf.sum(tf.mul(variant.run(xx, g, b), dy)))(x);
-      return {y: y.dataSync(), dx: dx.dataSync()};
-    }));
+    const x = tf.tensor(xs, variant.shape);
+    const dy = tf.tensor(dys, variant.shape);
+    const g = tf.tensor(gs, ps);
+    const b = tf.tensor(bs, ps);
+    const forward = opsRun(() => tf.tidy(() => variant.run(x, g, b).dataSync()));
+    const backward = opsRun(() => tf.tidy(() =>
+      tf.grad((xx: Tensor) => tf.sum(tf.mul(variant.run(xx, g, b), dy)))(x).dataSync()));
+    tf.dispose([x, dy, g, b]);
     expect([
-      ...compare('y', result.y, {shape: [n], data: Array.from(ref.y)}, 1e-4, 1e-4),
-      ...compare('dx', result.dx, {shape: [n], data: Array.from(ref.dx)}, 1e-3, 1e-4),
+      ...compare('y', forward.result, {shape: [n], data: Array.from(ref.y)}, 1e-4, 1e-4),
+      ...compare('dx', backward.result, {shape: [n], data: Array.from(ref.dx)}, 1e-3, 1e-4),
     ]).toEqual([]);
-    for (const op of variant.native) expect(ops).toContain(op);
-    if (what === 'normal data' && variant.native.includes('FusedBatchNormV3')) {
-      // Raw x straight into FusedBatchNorm*: no x − shift pass, forward or backward.
-      expect(ops).not.toContain('Sub');
-    }
-    if (what === 'data far from zero') expect(ops).toContain('Sub');
+    for (const op of variant.native) expect([...forward.ops, ...backward.ops]).toContain(op);
+    // Raw x straight into the native ops and reductions when its statistics allow; else the
+    // x − shift pass first.
+    if (raw) expect(forward.ops).not.toContain('Sub');
+    else expect(forward.ops).toContain('Sub');
+    if (fused && raw) expect(backward.ops).not.toContain('Sub');
   });
 });

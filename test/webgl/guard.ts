@@ -1,0 +1,48 @@
+/**
+ * In-page helpers of the webgl suites (layers, abn_sparse): run a check, catching errors, and
+ * count the tensors and GPU bytes it left behind.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export interface CheckResult {
+  /** Mismatches (empty when the check passes). */
+  bad: string[];
+  /** numTensors and numBytesInGPU after the check minus before (both must be 0). */
+  leakedTensors: number;
+  leakedBytes: number;
+  error?: string;
+}
+
+export function gpuBytes(): number {
+  return (tf.memory() as unknown as {numBytesInGPU: number}).numBytesInGPU;
+}
+
+/** Runs `f` (which creates and disposes its own inputs) and reports what it left behind. */
+export async function guarded(f: () => string[] | Promise<string[]>): Promise<CheckResult> {
+  const t0 = tf.memory().numTensors;
+  const b0 = gpuBytes();
+  let bad: string[] = [];
+  let error: string | undefined;
+  try {
+    bad = await f();
+  } catch (e) {
+    error = (e as Error).stack ?? String(e);
+  }
+  return {bad, leakedTensors: tf.memory().numTensors - t0, leakedBytes: gpuBytes() - b0, error};
+}
+
+/** Starts the webgl backend; the suites fail if it is not webgl 2 with float32 textures. */
+export async function startWebgl(): Promise<{backend: string; webglVersion: number; float32Enabled: boolean}> {
+  await tf.setBackend('webgl');
+  await tf.ready();
+  return {
+    backend: tf.getBackend(),
+    webglVersion: tf.env().getNumber('WEBGL_VERSION'),
+    float32Enabled: tf.env().getBool('WEBGL_RENDER_FLOAT32_ENABLED'),
+  };
+}
+
+/** Largest |a - b| of two tensors (a number, not a tensor). */
+export function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
+  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
+}

@@ -1,0 +1,70 @@
+/**
+ * The layers on the webgl backend in headless Chromium: model.fit end to end with each layer
+ * (loss goes down, no leaked tensors), moving statistics against PyTorch and the Keras formula
+ * for each momentum convention (through layer.apply and model.fit), and save/load round trips
+ * (tf.io.withSaveHandler -> tf.io.fromMemory) with identical predictions. Fails, never skips.
+ */
+import {readFileSync} from 'node:fs';
+import {join} from 'node:path';
+import {buildPage, openPage, type BrowserPage} from '../../bench/browser/driver.js';
+import type {FitResult} from '../support/layer_checks.js';
+import type {CheckResult} from './guard.js';
+import type {MovingCase} from './layers_page.js';
+
+const moving: MovingCase[] = JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'moving_stats.json'), 'utf8')).cases;
+const FIT_LAYERS = ['batchNormalization', 'batchNormalization NCHW (axis 1)', 'batchNormalization center/scale false',
+  'batchNormalization momentum null, unbiased', 'syncBatchNormalization (world of one)', 'layerNormalization',
+  'groupNormalization', 'groupNormalization NCHW', 'instanceNormalization', 'inPlaceABN'];
+const MOVING = ['batchNormalization', 'syncBatchNormalization'].flatMap((kind) => moving.flatMap((c) =>
+  ['layer.apply', 'model.fit'].map((how) => [`${kind} ${c.name}: ${how}`, c.oracle] as const)));
+const SAVED = ['batchNormalization', 'syncBatchNormalization', 'layerNormalization', 'groupNormalization',
+  'instanceNormalization', 'inPlaceABN'];
+
+let bp: BrowserPage | undefined;
+let env: {backend: string; webglVersion: number; float32Enabled: boolean};
+let fits: FitResult[] = [];
+let stats: Record<string, CheckResult> = {};
+let saved: Record<string, CheckResult> = {};
+
+beforeAll(async () => {
+  bp = await openPage(await buildPage('test/webgl/layers_page.ts', '.cache/webgl-test/layers'));
+  const page = bp.page;
+  env = await page.evaluate(() => window.layersTest.setup());
+  fits = await page.evaluate(() => window.layersTest.fit(8));
+  stats = await page.evaluate((cs) => window.layersTest.moving(cs), moving);
+  saved = await page.evaluate(() => window.layersTest.saveLoad());
+}, 900_000);
+
+afterAll(async () => {
+  await bp?.close();
+});
+
+function expectPass(r: CheckResult | undefined): void {
+  expect(r).toBeDefined();
+  expect(r!.error ?? null).toBeNull();
+  expect(r!.bad).toEqual([]);
+  expect(r!.leakedTensors).toBe(0);
+  expect(r!.leakedBytes).toBe(0);
+}
+
+test('the page runs webgl 2 with float32 textures', () => {
+  expect(env).toEqual({backend: 'webgl', webglVersion: 2, float32Enabled: true});
+});
+
+describe('model.fit on webgl: loss goes down, nothing leaks', () => {
+  test.each(FIT_LAYERS.map((n) => [n] as const))('%s', (name) => {
+    const r = fits.find((x) => x.name === name);
+    expect(r).toBeDefined();
+    expect(r!.losses.every(Number.isFinite)).toBe(true);
+    expect(r!.losses[r!.losses.length - 1]).toBeLessThan(r!.losses[0] * 0.8);
+    expect(r!.leaked).toBe(0);
+  });
+});
+
+describe('moving statistics on webgl against the references', () => {
+  test.each(MOVING.map(([n, oracle]) => [`${n} (${oracle})`, n] as const))('%s', (_label, name) => expectPass(stats[name]));
+});
+
+describe('save/load round trips on webgl: identical predictions', () => {
+  test.each(SAVED.map((n) => [n] as const))('%s', (name) => expectPass(saved[name]));
+});
