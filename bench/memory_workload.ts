@@ -4,10 +4,12 @@
  * blocks, with a dense head and a softmax cross-entropy loss, and the probes that measure its peak
  * memory.
  *
- * tfjs keeps every tensor created inside a gradient scope alive until the backward pass ends
- * (the forward pass is one `tidy`, and the tape holds clones of what each gradient saves), so a
- * norm that merely does not save `x` frees nothing: In-Place ABN saves memory only where `x` is
- * released as soon as `y` exists (`inPlace: true`, or the layer's automatic release).
+ * What a tfjs training step holds: the forward pass runs in one `tidy`, so its intermediates are
+ * disposed when it ends, except the clones the tape saves for the gradients; those, and every
+ * gradient computed in the backward pass, stay alive until the backward pass ends. The step's
+ * peak is therefore at the end of the backward pass. In-Place ABN lowers it by saving only `y`
+ * (one fused kernel, so one gradient per block); `inPlace: true` frees `x` as soon as `y` exists,
+ * which lowers the forward pass's peak (see `forwardPeak`).
  */
 import type * as tfType from '@tensorflow/tfjs';
 import type * as normsType from '../src/index.js';
@@ -215,22 +217,23 @@ export async function measurePeak(tf: TF, step: () => Promise<void>): Promise<Me
   return {profilePeak: info.peakBytes - before, bufferPeak: livePeak, forwardPeak: forwardPeak ?? livePeak, gpuPeak: gpu0 === null ? null : gpuPeak - gpu0};
 }
 
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
 /**
- * Median time per step of each workload, the workloads' runs interleaved (a, b, a, b, …) so
- * that the machine's drift affects every variant alike.
+ * Times the workloads' steps in rounds (a, b, …, a, b, …) so that the machine's drift affects
+ * every variant alike: per workload, the median time and the median over rounds of its time
+ * divided by the first workload's time in the same round.
  */
-export async function timeInterleaved(ws: StepWorkload[], opts: {warmup: number; runs: number; minMs: number}): Promise<number[]> {
-  for (let i = 0; i < opts.warmup; i++) for (const w of ws) await w.step();
+export async function timeInterleaved(ws: StepWorkload[], runs: number): Promise<Array<{ms: number; ratio: number}>> {
   const times: number[][] = ws.map(() => []);
-  const start = performance.now();
-  while (times[0].length < opts.runs || (performance.now() - start < opts.minMs && times[0].length < 50)) {
+  for (let round = 0; round < runs; round++) {
     for (let k = 0; k < ws.length; k++) {
       const t0 = performance.now();
       await ws[k].step();
       times[k].push(performance.now() - t0);
     }
   }
-  return times.map((t) => [...t].sort((a, b) => a - b)[Math.floor(t.length / 2)]);
+  return times.map((t) => ({ms: median(t), ratio: median(t.map((x, i) => x / times[0][i]))}));
 }
 
 export interface MemoryRow {
@@ -239,7 +242,10 @@ export interface MemoryRow {
   /** The tfjs-layers pair every other row of its path is compared with. */
   baseline: boolean;
   peak: MemoryPeak;
+  /** Median step time. */
   stepMs: number;
+  /** Median over rounds of the step time over the baseline's step time in the same round. */
+  timeRatio: number;
 }
 
 /**
@@ -262,13 +268,13 @@ export async function runMemoryBench(tf: TF, norms: Norms, s: MemoryShape, runs:
         peaks.push(await measurePeak(tf, w.step));
         if (tf.memory().numTensors !== tensors) throw new Error(`${path} ${w.label}: the step leaked ${tf.memory().numTensors - tensors} tensors`);
       }
-      const ms = await timeInterleaved(ws, {warmup: 0, runs, minMs: 0});
+      const ms = await timeInterleaved(ws, runs);
       ws.forEach((w, i) => {
-        rows.push({path, variant: w.label, baseline: i === 0, peak: peaks[i], stepMs: ms[i]});
+        rows.push({path, variant: w.label, baseline: i === 0, peak: peaks[i], stepMs: ms[i].ms, timeRatio: ms[i].ratio});
         const mib = (b: number | null) => (b === null ? '—' : (b / 2 ** 20).toFixed(2));
         log(`${tf.getBackend()} memory ${path.padEnd(10)} ${w.label.padEnd(40)} tf.profile ${mib(peaks[i].profilePeak)} MiB  ` +
           `buffers ${mib(peaks[i].bufferPeak)} MiB  forward ${mib(peaks[i].forwardPeak)} MiB  gpu ${mib(peaks[i].gpuPeak)} MiB  ` +
-          `step ${ms[i].toFixed(0)} ms`);
+          `step ${ms[i].ms.toFixed(0)} ms (${ms[i].ratio.toFixed(2)}×)`);
       });
     } finally {
       for (const w of ws) w.dispose();

@@ -4,8 +4,8 @@
  * backend set explicitly, so the other sections are unaffected. The baselines are tfjs-layers'
  * layers and the `tf.moments` composites on the same backend.
  *
- * Each row times ours, the baseline and the `x.add(1)` yardstick side by side (round-robin, one
- * call of each per round), so that the ratios hold on a shared, noisy machine. A second table
+ * Each row times ours, the baseline and the `x.add(1)` yardstick side by side (bench/interleave.ts:
+ * one call of each per round), so that the ratios hold on a shared, noisy machine. A second table
  * times the kernel paths that were candidates for each norm (docs/tensorflow.md explains the
  * choices from it).
  */
@@ -15,6 +15,7 @@ import * as norms from '../../src/index.js';
 import '../../src/node.js';
 import {nativePaths} from '../../kernels/tensorflow/norm_graph.js';
 import type {Row, SectionResult} from '../report.js';
+import {timeInterleaved} from '../interleave.js';
 import type {TimeOptions} from '../timing.js';
 import {SHAPES, workloads, yardstick} from '../workloads.js';
 
@@ -25,37 +26,6 @@ type Fn = () => T | T[];
 interface NodeBackendInfo {
   isUsingGpuDevice: boolean;
   binding: {TF_Version: string};
-}
-
-/**
- * Median times of `fns` run round-robin (rotating the order every round) after warm-up, until
- * every one has `minRuns` runs and `minMs` per function has passed.
- */
-function timeSideBySide(tf: TF, fns: Record<string, Fn>, sync: (t: T[]) => void,
-                        opts: TimeOptions): Record<string, number> {
-  const {warmup = 3, minRuns = 5, minMs = 1500, maxRuns = 200} = opts;
-  const names = Object.keys(fns);
-  const once = (name: string) => {
-    const t0 = performance.now();
-    const out = fns[name]();
-    const list = Array.isArray(out) ? out : [out];
-    sync(list);
-    const dt = performance.now() - t0;
-    tf.dispose(list);
-    return dt;
-  };
-  for (let i = 0; i < warmup; i++) names.forEach(once);
-  const times: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
-  const start = performance.now();
-  for (let round = 0; round < maxRuns; round++) {
-    if (round >= minRuns && performance.now() - start >= minMs * names.length) break;
-    for (let i = 0; i < names.length; i++) {
-      const name = names[(i + round) % names.length];
-      times[name].push(once(name));
-    }
-  }
-  const median = (t: number[]) => t.sort((a, b) => a - b)[Math.floor(t.length / 2)];
-  return Object.fromEntries(names.map((n) => [n, median(times[n])]));
 }
 
 /** Runs `f` with some of the kernels' paths forced. */
@@ -138,7 +108,7 @@ function alternativesTable(tf: TF, gpu: boolean, sync: (t: T[]) => void, opts: T
       const {value, grads} = tf.engine().gradients(() => a.run(x, gamma, beta), [x, gamma, beta], dy);
       return [value, ...grads];
     });
-    const t = timeSideBySide(tf, {add: add.run, forward, both}, sync, opts);
+    const t = timeInterleaved(tf, {forward, both, add: add.run}, sync, opts);
     lines.push(`| ${a.norm} | [${a.shape}] | ${a.path} | ${a.chosen ? '✔' : ''} | ${t.forward.toFixed(2)} | ` +
       `${(t.forward / t.add).toFixed(1)}× | ${t.both.toFixed(2)} |`);
     log(`tensorflow  path ${a.norm.padEnd(28)} ${a.path.padEnd(48)} fwd ${t.forward.toFixed(2)} ms  ` +
@@ -162,9 +132,10 @@ export async function runTensorflow(opts: TimeOptions, log: (s: string) => void)
   const rows: Row[] = [];
   for (const w of workloads(tf, norms)) {
     const add = yardstick(tf, w.shape);
-    const fns: Record<string, Fn> = {add: add.run, ours: w.ours};
+    const fns: Record<string, Fn> = {ours: w.ours};
     if (w.baseline) fns.baseline = w.baseline;
-    const t = timeSideBySide(tf, fns, sync, opts);
+    fns.add = add.run;
+    const t = timeInterleaved(tf, fns, sync, opts);
     add.dispose();
     const base = w.baseline ? t.baseline : null;
     const row: Row = {op: w.op, shape: w.shape, mode: w.mode, traffic: w.traffic, oursMs: t.ours,

@@ -4,8 +4,9 @@ import {affine, applyGiven, normLayout} from './norm_graph.js';
 import {withEager} from './tf_exec.js';
 
 /**
- * Normalization with given statistics: `FusedBatchNormV3` in inference mode for BatchNorm,
- * one multiply-add with per-(sample, channel) coefficients otherwise.
+ * Normalization with given statistics: `FusedBatchNormV3` in inference mode for BatchNorm with
+ * channels last (and channels first on GPUs), one multiply-add with per-(sample, channel)
+ * coefficients otherwise.
  */
 export const applyConfig: KernelConfig = {
   kernelName: NormsApply,

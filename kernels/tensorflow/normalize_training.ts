@@ -5,7 +5,8 @@ import {withEager} from './tf_exec.js';
 
 /**
  * Batch statistics and the apply: `FusedBatchNormV3` (training) for BatchNorm with channels
- * last, `_MklLayerNorm` for LayerNorm, reductions and one multiply-add otherwise.
+ * last (and channels first on GPUs); otherwise `Sum` and `EuclideanNorm`, then `_MklLayerNorm`
+ * for LayerNorm or one multiply-add.
  */
 export const normalizeTrainingConfig: KernelConfig = {
   kernelName: NormsNormalizeTraining,

@@ -1,6 +1,7 @@
 /**
  * The fixture suite again on the tensorflow backend's other paths: the portable ops only (no
- * FusedBatchNorm*, no _MklLayerNorm, always `x − shift` first), and the two-kernel training
+ * FusedBatchNorm*, no _MklLayerNorm, always `x − shift` first), FusedBatchNorm* on channels-first
+ * views too (what GPUs run; CPUs take the reductions there), and the two-kernel training
  * backward (NormsBackwardReduce then NormsBackwardApply) that SyncBatchNorm uses.
  */
 import {tf, tfHandles, useTensorflow} from './support/tfnode.js';
@@ -23,6 +24,24 @@ describe('portable ops only', () => {
     nativePaths.fusedBatchNorm = false;
     nativePaths.mklLayerNorm = false;
     nativePaths.rawInputs = false;
+  });
+  afterAll(() => {
+    Object.assign(nativePaths, saved);
+  });
+
+  test.each(all)('%s', (_n, c) => {
+    const before = tf.memory().numTensors;
+    const handles = tfHandles();
+    expect(checkCase(tf as never, norms as unknown as NormOps, c)).toEqual([]);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(tfHandles()).toBe(handles);
+  });
+});
+
+describe('FusedBatchNorm* on channels-first views too (the GPU choice)', () => {
+  const saved = {...nativePaths};
+  beforeAll(() => {
+    nativePaths.fusedBatchNormChannelsFirst = true;
   });
   afterAll(() => {
     Object.assign(nativePaths, saved);

@@ -2,28 +2,25 @@
  * inplaceABN and sparseBatchNorm on the webgl backend in headless Chromium: values and
  * gradients against the PyTorch batch-norm fixtures (invertible activations; the values matrix
  * of a COO tensor), the release of `x` by `inPlace: true` with its clear error, leaks; and the
- * synchronized variants (`group`) across 2, 3 and 4 Web Worker ranks on webgl, uneven and with
- * an empty rank, against the fixtures of the concatenated batch. Fails, never skips.
+ * synchronized variants (`group`) across 2 and 3 Web Worker ranks on webgl, uneven and with an
+ * empty rank, against the fixtures of the concatenated batch (test/support/sync_checks.ts, as on
+ * cpu and tensorflow). Fails, never skips.
  */
 import {buildPage, openPage, type BrowserPage} from '../../bench/browser/driver.js';
-import type {FixtureCase} from '../support/fixtures.js';
 import {loadFixtures} from '../support/load.js';
+import {syncCases as casesOf} from '../support/sync_checks.js';
 import type {CheckResult} from './guard.js';
-import {fixtureOpts, openSyncPage, runWorld, WORLDS, type SyncCase, type WorldResults} from './sync_ranks.js';
+import {caseName, openSyncPage, runWorld, type SyncCase, type WorldResults} from './sync_ranks.js';
 
 const all = loadFixtures('batch_norm').cases;
 const invertible = all.filter((c) => c.opts.activation !== 'relu');
 // The values matrix is [nnz, C]: the rank-2 channels-last cases.
 const sparse = all.filter((c) => c.inputs.x!.shape.length === 2 && c.opts.dataFormat !== 'NCHW');
-const trainable = (c: FixtureCase) => c.opts.training === true && c.inputs.x!.shape[0] >= 2;
-const syncCases: SyncCase[] = [
-  ...invertible.filter(trainable).map((c): SyncCase => ({name: `inplaceABN ${c.name}`, op: 'inplaceABN', fixture: c,
-    opts: {activation: 'linear', ...fixtureOpts(c)}, checkCount: true})),
-  // Rank 2 is [N, C] in both formats: every rank-2 case is a values matrix.
-  ...all.filter((c) => trainable(c) && c.inputs.x!.shape.length === 2).map((c): SyncCase => ({
-    name: `sparseBatchNorm ${c.name}`, op: 'sparseBatchNorm', fixture: c,
-    opts: fixtureOpts(c, ['epsilon', 'activation', 'alpha']), checkCount: false})),
-];
+// The synchronized variants over 2 and 3 ranks (3: an empty rank), as the cpu suite
+// test/collective/sync_variants.test.ts; sparse: every training case as a values matrix.
+const WORLDS = [2, 3];
+const syncCases: SyncCase[] = (['inplaceABN', 'sparseBatchNorm'] as const).flatMap((op) =>
+  casesOf(op).map((fixture) => ({op, fixture})));
 const ABN_CHECKS = ['the gradient does not keep x', 'inPlace releases x once y exists; using it again is a clear error',
   'a gamma of zero keeps the backward pass finite'];
 
@@ -81,7 +78,7 @@ describe.each(WORLDS)('synchronized (group) over %i Web Worker ranks on webgl', 
   test('every rank runs webgl in its worker', () => {
     expect(worlds.get(world)!.env).toEqual([]);
   });
-  test.each(syncCases.map((c) => [c.name] as const))('%s', (name) => {
+  test.each(syncCases.map((c) => [caseName(c)] as const))('%s', (name) => {
     expect(worlds.get(world)!.cases.get(name)).toEqual([]);
   });
 });

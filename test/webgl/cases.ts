@@ -2,7 +2,7 @@
  * The webgl-specific checks (shapes, input textures, direct kernel calls), compared with the
  * cpu backend in the same page. Shared by the jest suite and the page.
  */
-import type {InputKind, SpecialCase} from './page.js';
+import type {InputKind, PassCase, SpecialCase} from './page.js';
 
 type KernelCase = {
   name: string; layout: 'NCS' | 'NSC'; shape: number[]; groups: number; perSample: boolean;
@@ -43,7 +43,16 @@ export const SPECIAL: SpecialCase[] = [
   bn('batchNorm NCHW 2^20 per channel', [4, 2, 512, 512], 'NCHW', {activation: 'linear'}),
   bn('batchNorm NHWC 2^20 per channel', [4, 512, 512, 2], 'NHWC', {activation: 'linear'}),
   {name: 'layerNorm 1.2e6 per row', op: 'layerNorm', shape: [2, 1200000], opts: {}},
-  // Textures beyond the size limit in one dimension (tfjs squarifies them).
+  {name: 'instanceNorm NHWC 1.05e6 per slot', op: 'instanceNorm', shape: [1, 1024, 1030, 2], opts: {activation: 'relu'}},
+  {name: 'groupNorm NCHW 2.1e6 per slot', op: 'groupNorm', shape: [1, 2, 1024, 1030], opts: {groups: 1, dataFormat: 'NCHW'}},
+  // Textures at the size limit (T = 2·WEBGL_MAX_TEXTURE_SIZE elements: one packed texture row or
+  // column of the maximum size) and beyond it in one dimension (tfjs squarifies them).
+  {name: 'layerNorm D=T (packed row at the limit)', op: 'layerNorm', shape: [], limitShape: [2, 'T'], opts: {}},
+  {name: 'layerNorm D=T, unpacked input (squarified unpacked texture)', op: 'layerNorm', shape: [], limitShape: [2, 'T'], opts: {}, input: 'unpacked'},
+  {name: 'layerNorm D=T+2 (squarified)', op: 'layerNorm', shape: [], limitShape: [3, 'T+2'], opts: {}},
+  {...bn('batchNorm NHWC T rows (packed column at the limit)', [], 'NHWC'), limitShape: ['T', 2]},
+  {...bn('batchNorm NCHW T+2 rows (squarified)', [], 'NCHW', {activation: 'elu'}), limitShape: ['T+2', 3]},
+  {name: 'instanceNorm NCHW rank 4 past the limit', op: 'instanceNorm', shape: [], limitShape: [1, 3, 'T', 2], opts: {dataFormat: 'NCHW'}},
   {name: 'layerNorm D=70000', op: 'layerNorm', shape: [3, 70000], opts: {}},
   bn('batchNorm NHWC 20000 rows', [20000, 3], 'NHWC'),
   // Data far from zero: x = 1000 + 0.01·noise (exact mean through shift and offset).
@@ -64,6 +73,7 @@ for (const input of ['upload', 'unpacked', 'packed', 'slice', 'reshaped'] as con
 }
 
 export const KERNEL_CASES: KernelCase[] = [];
+
 for (const [activation, alpha] of [['linear', 0], ['relu', 0], ['leakyRelu', 0.1], ['elu', 0.7]] as const) {
   KERNEL_CASES.push(
     {name: `NCS batch ${activation}`, layout: 'NCS', shape: [3, 4, 5, 6], groups: 4, perSample: false, activation, alpha},
@@ -73,6 +83,18 @@ for (const [activation, alpha] of [['linear', 0], ['relu', 0], ['leakyRelu', 0.1
     {name: `NSC rows ${activation}`, layout: 'NSC', shape: [4, 16], groups: 1, perSample: true, activation, alpha},
   );
 }
+
+/** Forward+backward programs: NHWC and LayerNorm reductions read x in place (no transpose). */
+export const PASS_CASES: PassCase[] = [
+  {name: 'batchNorm NHWC', op: 'batchNorm', shape: [4, 8, 8, 16], opts: {training: true}},
+  {name: 'batchNorm NHWC rank 5, relu', op: 'batchNorm', shape: [2, 3, 4, 8, 6], opts: {training: true, activation: 'relu'}},
+  {name: 'groupNorm NHWC', op: 'groupNorm', shape: [2, 8, 8, 12], opts: {groups: 3}},
+  {name: 'instanceNorm NHWC', op: 'instanceNorm', shape: [2, 8, 8, 6], opts: {activation: 'elu'}},
+  {name: 'layerNorm', op: 'layerNorm', shape: [4, 8, 64], opts: {}},
+  {name: 'layerNorm two axes', op: 'layerNorm', shape: [16, 8, 64], opts: {axes: [-2, -1]}},
+  {name: 'batchNorm NCHW', op: 'batchNorm', shape: [4, 16, 8, 8], opts: {training: true, dataFormat: 'NCHW'}},
+  {name: 'groupNorm NCHW rank 3', op: 'groupNorm', shape: [3, 6, 64], opts: {groups: 2, dataFormat: 'NCHW'}},
+];
 
 /**
  * Cases for the fallback path (float32 rendering forced off: half-float textures, so the

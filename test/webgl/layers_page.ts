@@ -1,26 +1,14 @@
 /**
  * The in-browser side of the webgl layers suite: model.fit with every layer (the jest-free
  * test/support/layer_checks.ts), moving statistics against the references of
- * test/fixtures/moving_stats.json (through layer.apply and through model.fit), and save/load
+ * test/fixtures/moving_stats.json (through layer.apply and inside model.fit), and save/load
  * round trips with identical predictions, all on the webgl backend.
  */
 import * as tf from '@tensorflow/tfjs';
 import * as norms from '../../src/index.js';
 import '../../src/webgl.js';
-import {fitEachLayer, type FitResult} from '../support/layer_checks.js';
+import {fitEachLayer, movingStatsInFit, movingStatsLayers, type FitResult, type MovingStatsCase} from '../support/layer_checks.js';
 import {guarded, startWebgl, type CheckResult} from './guard.js';
-
-export interface MovingCase {
-  name: string;
-  oracle: string;
-  layer: Record<string, unknown>;
-  batches: Array<{shape: number[]; data: number[]}>;
-  after: Array<{mean: number[]; variance: number[]}>;
-}
-
-/** The layers whose moving statistics follow the batch-norm conventions. */
-const MOVING_LAYERS = ['batchNormalization', 'syncBatchNormalization'] as const;
-type MovingLayer = typeof MOVING_LAYERS[number];
 
 /** `expect(got).toBeCloseTo(want, 5)` of the cpu suite: |got - want| < 0.5e-5. */
 function closeTo(name: string, got: ArrayLike<number>, want: number[]): string[] {
@@ -32,13 +20,12 @@ function closeTo(name: string, got: ArrayLike<number>, want: number[]): string[]
 }
 
 function movingStats(layer: tf.layers.Layer): [tf.Tensor, tf.Tensor] {
-  const w = layer.getWeights();
-  return [w[w.length - 2], w[w.length - 1]];
+  const read = (name: string) => layer.weights.find((w) => w.originalName === name || w.originalName.endsWith(`/${name}`))!.read();
+  return [read('moving_mean'), read('moving_variance')];
 }
 
 /** One training-mode layer.apply per batch; the moving statistics after each. */
-function viaApply(kind: MovingLayer, c: MovingCase): string[] {
-  const layer = norms.layers[kind](c.layer as never);
+function viaApply(layer: tf.layers.Layer, c: MovingStatsCase): string[] {
   const bad: string[] = [];
   try {
     c.batches.forEach((b, i) => {
@@ -53,33 +40,16 @@ function viaApply(kind: MovingLayer, c: MovingCase): string[] {
   return bad;
 }
 
-/** model.fit over the same batches (batchSize = one batch, no shuffling): the final moving statistics. */
-async function viaFit(kind: MovingLayer, c: MovingCase): Promise<string[]> {
-  const shape = c.batches[0].shape;
-  const layer = norms.layers[kind](c.layer as never);
-  const model = tf.sequential({layers: [tf.layers.inputLayer({inputShape: shape.slice(1)}), layer]});
-  const optimizer = tf.train.sgd(0.1);
-  model.compile({optimizer, loss: 'meanSquaredError'});
-  const x = tf.tensor(c.batches.flatMap((b) => b.data), [c.batches.length * shape[0], ...shape.slice(1)]);
-  const y = tf.zerosLike(x);
-  try {
-    await model.fit(x, y, {epochs: 1, batchSize: shape[0], shuffle: false, verbose: 0});
-    const [mean, variance] = movingStats(layer);
-    const last = c.after[c.after.length - 1];
-    return [...closeTo('moving_mean', mean.dataSync(), last.mean), ...closeTo('moving_variance', variance.dataSync(), last.variance)];
-  } finally {
-    tf.dispose([x, y]);
-    model.dispose();
-    optimizer.dispose();
-  }
-}
-
-async function moving(cases: MovingCase[]): Promise<Record<string, CheckResult>> {
+/**
+ * Every layer that keeps moving statistics (test/support/layer_checks.ts) on every case, through
+ * layer.apply and inside model.fit (one step per batch, checked after each).
+ */
+async function moving(cases: MovingStatsCase[]): Promise<Record<string, CheckResult>> {
   const out: Record<string, CheckResult> = {};
-  for (const kind of MOVING_LAYERS) {
+  for (const [name, make] of movingStatsLayers(norms)) {
     for (const c of cases) {
-      out[`${kind} ${c.name}: layer.apply`] = await guarded(() => viaApply(kind, c));
-      out[`${kind} ${c.name}: model.fit`] = await guarded(() => viaFit(kind, c));
+      out[`${name}: ${c.name}: layer.apply`] = await guarded(() => viaApply(make(c.layer), c));
+      out[`${name}: ${c.name}: model.fit`] = await guarded(() => movingStatsInFit(tf, make(c.layer), c));
     }
   }
   return out;

@@ -142,10 +142,19 @@ function makeInput(values: Float32Array, shape: number[], kind: InputKind): T {
   }
 }
 
+/**
+ * A dimension given relative to the context's texture size limit: 'T' = 2·WEBGL_MAX_TEXTURE_SIZE
+ * (a packed texture row or column of exactly the maximum size), 'T+2' just past it (tfjs then
+ * squarifies the texture).
+ */
+export type LimitDim = number | 'T' | 'T+2';
+
 export interface SpecialCase {
   name: string;
   op: 'batchNorm' | 'layerNorm' | 'groupNorm' | 'instanceNorm';
   shape: number[];
+  /** Overrides `shape`, resolved in the page against the texture size limit. */
+  limitShape?: LimitDim[];
   opts: Record<string, unknown>;
   input?: InputKind;
   /** Data offset (e.g. 1000 for the exact-mean check) and scale. */
@@ -233,9 +242,15 @@ function diff(c: SpecialCase, got: Float32Array[], want: Float32Array[], rtol: n
   return bad;
 }
 
+function resolveShape(dims: LimitDim[]): number[] {
+  const T = 2 * tf.env().getNumber('WEBGL_MAX_TEXTURE_SIZE');
+  return dims.map((d) => (d === 'T' ? T : d === 'T+2' ? T + 2 : d));
+}
+
 async function runSpecial(cases: SpecialCase[]): Promise<Record<string, CaseResult>> {
   const out: Record<string, CaseResult> = {};
-  for (const c of cases) {
+  for (const c0 of cases) {
+    const c = c0.limitShape ? {...c0, shape: resolveShape(c0.limitShape)} : c0;
     let want: Float32Array[];
     try {
       want = await onBackend('cpu', () => evaluate(c, 'upload'));
@@ -367,6 +382,70 @@ function runLeaks(): Record<string, CaseResult> {
   return out;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Which programs an op's forward and backward run: the big tensors are read in place (no
+// transpose or other full-size intermediate), and only y and dx are written at full size.
+
+export interface PassCase {
+  name: string;
+  op: 'batchNorm' | 'layerNorm' | 'groupNorm' | 'instanceNorm';
+  shape: number[];
+  opts: Record<string, unknown>;
+}
+
+export interface PassResult {
+  /** Engine kernels run by the forward and the gradient. */
+  kernels: string[];
+  /** Every WebGL program run, as `ClassName:outputSize`. */
+  programs: string[];
+  /** Programs whose output is as large as x. */
+  fullSize: string[];
+  error?: string;
+}
+
+async function runPasses(cases: PassCase[]): Promise<Record<string, PassResult>> {
+  const backend = tf.backend() as unknown as {runWebGLProgram: (...a: unknown[]) => unknown};
+  const engine = tf.engine() as unknown as {runKernel: (...a: unknown[]) => unknown};
+  const origProgram = backend.runWebGLProgram;
+  const origKernel = engine.runKernel;
+  const out: Record<string, PassResult> = {};
+  for (const c of cases) {
+    const pshape = channelCount(c);
+    const x = tf.tidy(() => tf.add(tf.randomNormal(c.shape), 0));
+    const dy = tf.tidy(() => tf.add(tf.randomNormal(c.shape), 0));
+    const gamma = tf.randomNormal(pshape);
+    const beta = tf.randomNormal(pshape);
+    const step = () => {
+      const {value, grads} = tf.engine().gradients(() => runOp(c, x, gamma, beta)[0], [x, gamma, beta], dy);
+      tf.dispose([value, ...grads]);
+    };
+    const r: PassResult = {kernels: [], programs: [], fullSize: []};
+    try {
+      step();  // uploads gamma and beta, compiles the programs
+      backend.runWebGLProgram = function (this: unknown, ...a: unknown[]) {
+        const p = a[0] as {constructor: {name: string}; outputShape: number[]};
+        const size = p.outputShape.reduce((u, v) => u * v, 1);
+        r.programs.push(`${p.constructor.name}:${size}`);
+        if (size >= x.size) r.fullSize.push(p.constructor.name);
+        return origProgram.apply(this, a);
+      };
+      engine.runKernel = function (this: unknown, ...a: unknown[]) {
+        r.kernels.push(a[0] as string);
+        return origKernel.apply(this, a);
+      };
+      step();
+    } catch (e) {
+      r.error = (e as Error).stack ?? String(e);
+    } finally {
+      backend.runWebGLProgram = origProgram;
+      engine.runKernel = origKernel;
+      tf.dispose([x, dy, gamma, beta]);
+    }
+    out[c.name] = r;
+  }
+  return out;
+}
+
 /** The same op on cpu and on the active webgl backend (e.g. with float32 rendering forced off). */
 async function runFallback(cases: SpecialCase[]): Promise<{results: Record<string, CaseResult>; warnings: string[]}> {
   const warnings: string[] = [];
@@ -386,5 +465,5 @@ declare global {
   }
 }
 
-const api = {setup, envInfo, runFixtures, runSpecial, runKernels, runLeaks, runFallback};
+const api = {setup, envInfo, runFixtures, runSpecial, runKernels, runLeaks, runFallback, runPasses};
 window.normsTest = api;

@@ -1,11 +1,11 @@
 /**
  * Messages between the jest suites, the cross-origin-isolated sync page (sync_page.ts) and its
- * Web Worker ranks (sync_worker.ts). Types only: each side is bundled separately.
+ * Web Worker ranks (sync_worker.ts). A task is what test/support/sync_checks.ts `rankMessages`
+ * makes for a rank; a reply has the fields its `checkReplies` reads, as the Node thread ranks
+ * (test/collective/workers/rank_worker.cjs) send them. Types only: each side is bundled apart.
  */
 import type {FixtureTensor} from '../support/fixtures.js';
-
-/** The ops a rank can run with its slice of the batch, synchronized over the thread group. */
-export type SyncOp = 'syncBatchNorm' | 'inplaceABN' | 'sparseBatchNorm';
+import type {SyncOp, SyncReply} from '../support/sync_checks.js';
 
 export interface RankTask {
   op: SyncOp;
@@ -15,10 +15,8 @@ export interface RankTask {
   dy: FixtureTensor;
   gamma: FixtureTensor | null;
   beta: FixtureTensor | null;
-  /** sparseBatchNorm: the sparse dims of the COO tensor (x is its values matrix [nnz, C]). */
-  sparseShape?: number[];
-  /** sparseBatchNorm: index of this rank's first stored entry in the whole batch. */
-  first?: number;
+  /** sparseBatchNorm: x holds rows `offset…` of the values matrix of a COO tensor of this shape. */
+  coo?: {shape: number[]; offset: number};
 }
 
 /** What a rank reports once it has started its backend and joined the group. */
@@ -32,22 +30,23 @@ export interface RankEnv {
   error?: string;
 }
 
-export interface RankReply {
-  ok: boolean;
-  rank: number;
+export interface RankReply extends SyncReply {
   /** The backend the op ran on (must be webgl). */
   backend?: string;
-  error?: string;
   y?: number[];
   mean?: number[];
   variance?: number[];
-  count?: number;
+  count?: number | null;
   dx?: number[];
   dgamma?: number[] | null;
   dbeta?: number[] | null;
   /** sparseBatchNorm: indices and shape passed through unchanged. */
-  passThrough?: boolean;
-  /** tf.memory().numTensors and numBytesInGPU after the task minus before. */
-  leakedTensors?: number;
+  cooKept?: boolean;
+  /** Tensors left after disposing the outputs, and after disposing the inputs too. */
+  leaked?: number;
+  leakedAll?: number;
+  /** TensorFlow handles (tensorflow backend only): always 0 here. */
+  leakedHandles?: number;
+  /** numBytesInGPU after the task (inputs disposed) minus before. */
   leakedBytes?: number;
 }

@@ -1,8 +1,9 @@
 /**
  * A rank of a thread group in a Web Worker of the sync page: starts tfjs's webgl backend on an
  * OffscreenCanvas, joins the group from the handle the page posts, and runs each task (its
- * slice of a batch) forward and backward, posting the results back. It never falls back to
- * another backend: a rank that is not on webgl refuses every task.
+ * shard of a batch) forward and backward as test/collective/workers/rank_worker.cjs does on
+ * cpu and tensorflow, posting the results back. It never falls back to another backend: a
+ * rank that is not on webgl refuses every task.
  */
 import * as tf from '@tensorflow/tfjs';
 import * as norms from '../../src/index.js';
@@ -49,59 +50,67 @@ const gpuBytes = () => (tf.memory() as unknown as {numBytesInGPU: number}).numBy
 const arr = (t: T) => Array.from(t.dataSync());
 const tensor = (f: FixtureTensor | null) => (f ? tf.tensor(f.data, f.shape, 'float32') : undefined);
 
-/** COO indices of `nnz` entries numbered from `first` (any distinct coordinates will do). */
-function cooIndices(nnz: number, first: number, sparseShape: number[]): tf.Tensor2D {
-  const idx = sparseShape.map((d, k) => Array.from({length: nnz}, (_, i) => ((first + i) * (k + 3)) % d));
-  return tf.tensor2d(idx.flat(), [sparseShape.length, nnz], 'int32');
+interface Coo {indices: tf.Tensor2D; shape: number[]}
+interface Output {y: T; mean: T; variance: T; count: number | null; coo?: norms.SparseCoo}
+
+/** Sparse COO around this rank's rows: entry i sits at (rank, offset + i) of the task's shape. */
+function cooFor(task: RankTask, nnz: number): Coo {
+  const idx = [new Array<number>(nnz).fill(rank), Array.from({length: nnz}, (_, i) => task.coo!.offset + i)];
+  return {indices: tf.tensor2d(idx, [2, nnz], 'int32'), shape: [...task.coo!.shape]};
 }
 
-interface Forward {y: T; mean: T; variance: T; count: number; passThrough?: boolean}
+/** The synchronized ops under test on this rank's shard (for sparseBatchNorm, its rows of the values). */
+function runOp(task: RankTask, x: T, opts: Record<string, unknown>, coo?: Coo): Output {
+  switch (task.op) {
+    case 'syncBatchNorm':
+      return norms.syncBatchNorm(x, opts);
+    case 'inplaceABN':
+      return norms.inplaceABN(x, {...opts, training: true});
+    default: {
+      const r = norms.sparseBatchNorm({indices: coo!.indices, values: x as tf.Tensor2D, shape: coo!.shape}, {...opts, training: true});
+      return {y: r.output.values, mean: r.mean, variance: r.variance, count: null, coo: r.output};
+    }
+  }
+}
 
+/** The task forward and backward (the gradient of sum(y·dy)) on this rank, and what it leaked. */
 function run(task: RankTask): Omit<RankReply, 'ok' | 'rank'> {
   const backend = tf.engine().backendName;
   if (backend !== 'webgl') throw new Error(`rank ${rank} is on '${backend}', not webgl: refusing to run`);
-  // Measured around the inputs too: their textures are uploaded during the task.
-  const t0 = tf.memory().numTensors;
-  const b0 = gpuBytes();
+  const tensors0 = tf.memory().numTensors;
+  const bytes0 = gpuBytes();
   const x = tensor(task.x)!;
   const dy = tensor(task.dy)!;
   const gamma = tensor(task.gamma);
   const beta = tensor(task.beta);
-  const indices = task.op === 'sparseBatchNorm' ? cooIndices(task.x.shape[0], task.first!, task.sparseShape!) : undefined;
-  const forward = (xx: T, g?: T, b?: T): Forward => {
-    const o = {...task.opts, group: group!, gamma: g, beta: b} as Record<string, unknown>;
-    switch (task.op) {
-      case 'syncBatchNorm':
-        return norms.syncBatchNorm(xx, o);
-      case 'inplaceABN':
-        return norms.inplaceABN(xx, {...o, training: true});
-      default: {
-        const shape = [...task.sparseShape!, xx.shape[1] as number];
-        const r = norms.sparseBatchNorm({indices: indices!, values: xx as tf.Tensor2D, shape}, {...o, training: true});
-        const same = JSON.stringify(arr(r.output.indices)) === JSON.stringify(arr(indices!)) &&
-          JSON.stringify(r.output.indices.shape) === JSON.stringify(indices!.shape);
-        const passThrough = same && r.output.indices !== indices && JSON.stringify(r.output.shape) === JSON.stringify(shape);
-        r.output.indices.dispose();
-        return {y: r.output.values, mean: r.mean, variance: r.variance, count: -1, passThrough};
-      }
-    }
-  };
-  const out = forward(x, gamma, beta);
+  const coo = task.op === 'sparseBatchNorm' ? cooFor(task, task.x.shape[0]) : undefined;
+  const before = tf.memory().numTensors;
+  const opts = {...task.opts, group: task.x.shape[0] > 0 ? undefined : group!};
+  const out = runOp(task, x, {...opts, gamma, beta}, coo);
   const params = [x, gamma, beta].filter((t): t is T => t !== undefined);
   const grads = tf.grads((...ts: T[]) => {
     const [xx, ...rest] = ts;
     const g = gamma ? rest.shift() : undefined;
     const b = beta ? rest.shift() : undefined;
-    return forward(xx, g, b).y;
+    return runOp(task, xx, {...opts, gamma: g, beta: b}, coo).y;
   })(params, dy);
-  const reply = {
+  const reply: Omit<RankReply, 'ok' | 'rank'> = {
     backend: tf.engine().backendName,
-    y: arr(out.y), mean: arr(out.mean), variance: arr(out.variance), count: out.count, passThrough: out.passThrough,
+    y: arr(out.y), mean: arr(out.mean), variance: arr(out.variance), count: out.count,
     dx: arr(grads[0]), dgamma: gamma ? arr(grads[1]) : null, dbeta: beta ? arr(grads[gamma ? 2 : 1]) : null,
   };
-  tf.dispose([out.y, out.mean, out.variance, ...grads]);
-  tf.dispose([x, dy, gamma, beta, indices].filter((t): t is T => t !== undefined));
-  return {...reply, leakedTensors: tf.memory().numTensors - t0, leakedBytes: gpuBytes() - b0};
+  if (out.coo) {
+    reply.cooKept = JSON.stringify(arr(out.coo.indices)) === JSON.stringify(arr(coo!.indices)) &&
+      out.coo.indices !== coo!.indices && JSON.stringify(out.coo.shape) === JSON.stringify(coo!.shape);
+  }
+  tf.dispose([out.y, out.mean, out.variance, out.coo?.indices, ...grads].filter((t): t is T => t !== undefined));
+  reply.leaked = tf.memory().numTensors - before;
+  tf.dispose([x, dy, gamma, beta, coo?.indices].filter((t): t is T => t !== undefined));
+  reply.leakedAll = tf.memory().numTensors - tensors0;
+  reply.leakedHandles = 0;
+  // Measured around the inputs too: their textures are uploaded during the task.
+  reply.leakedBytes = gpuBytes() - bytes0;
+  return reply;
 }
 
 scope.onmessage = async (e: MessageEvent) => {

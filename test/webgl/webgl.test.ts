@@ -1,16 +1,18 @@
 /**
  * The webgl kernels in headless Chromium (Debian's /usr/bin/chromium, WebGL 2 on SwiftShader):
  * the PyTorch fixtures forward and backward (fused and two-kernel backward), webgl-specific
- * shapes and input textures against the cpu backend, every kernel called directly (including
- * the backward from the output), and leaks of tensors and GPU memory.
+ * shapes (large C, odd sizes, rank 5, more than 10⁶ elements per slot, textures at and past the
+ * size limit) and input textures (uploaded, packed, unpacked, sliced, reshaped) against the cpu
+ * backend, every kernel called directly (including the backward from the output), the programs
+ * a training step runs (no transpose), and leaks of tensors and GPU memory.
  *
  * Everything runs in the page in beforeAll; each case is its own jest test. The suite fails,
  * never skips, when Chromium is missing or the webgl backend does not start with float32 textures.
  */
 import {buildPage, openPage, type BrowserPage} from '../../bench/browser/driver.js';
 import {FIXTURE_FILES, loadFixtures} from '../support/load.js';
-import {KERNEL_CASES, SPECIAL} from './cases.js';
-import type {CaseResult, EnvInfo} from './page.js';
+import {KERNEL_CASES, PASS_CASES, SPECIAL} from './cases.js';
+import type {CaseResult, EnvInfo, PassResult} from './page.js';
 
 const fixtures = FIXTURE_FILES.map((f) => [f, loadFixtures(f)] as const);
 let bp: BrowserPage | undefined;
@@ -20,6 +22,7 @@ const split = new Map<string, CaseResult>();
 const special = new Map<string, CaseResult>();
 const kernels = new Map<string, CaseResult>();
 const leaks = new Map<string, CaseResult>();
+const passes = new Map<string, PassResult>();
 
 beforeAll(async () => {
   const html = await buildPage('test/webgl/page.ts', '.cache/webgl-test/main');
@@ -37,6 +40,7 @@ beforeAll(async () => {
   Object.entries(await page.evaluate((cs) => window.normsTest.runSpecial(cs), SPECIAL)).forEach(([k, v]) => special.set(k, v));
   Object.entries(await page.evaluate((cs) => window.normsTest.runKernels(cs), KERNEL_CASES)).forEach(([k, v]) => kernels.set(k, v));
   Object.entries(await page.evaluate(() => window.normsTest.runLeaks())).forEach(([k, v]) => leaks.set(k, v));
+  Object.entries(await page.evaluate((cs) => window.normsTest.runPasses(cs), PASS_CASES)).forEach(([k, v]) => passes.set(k, v));
 }, 1_500_000);
 
 afterAll(async () => {
@@ -82,4 +86,16 @@ describe('no leaked tensors or GPU memory', () => {
   const names = ['batchNorm training NCHW', 'batchNorm training NHWC', 'batchNorm inference', 'layerNorm',
     'groupNorm', 'instanceNorm'].flatMap((n) => [`${n}: forward`, `${n}: tf.grads`, `${n}: tf.variableGrads`]);
   test.each(names.map((n) => [n] as const))('%s', (n) => expectPass(leaks.get(n)));
+});
+
+describe('a training step reads x in place: no transpose, only y and dx written at full size', () => {
+  test.each(PASS_CASES.map((c) => [c.name] as const))('%s', (name) => {
+    const r = passes.get(name);
+    expect(r).toBeDefined();
+    expect(r!.error ?? null).toBeNull();
+    expect(r!.kernels.filter((k) => /transpose/i.test(k))).toEqual([]);
+    expect(r!.programs.filter((p) => /transpose/i.test(p))).toEqual([]);
+    expect(r!.kernels).toEqual(expect.arrayContaining(['NormsNormalizeTraining', 'NormsBackwardTraining']));
+    expect(r!.fullSize).toEqual(['ApplyProgram', 'BackwardApplyProgram']);
+  });
 });
