@@ -24,7 +24,7 @@ class LogAxis {
     const pos = values.filter((v) => v > 0 && Number.isFinite(v));
     const lo = Math.min(floor, ...pos.map((v) => v / 1.5));
     const hi = Math.max(floor * 3, ...pos.map((v) => v * 1.6));
-    this.lo = 10 ** Math.floor(Math.log10(lo) * 2) / 2;
+    this.lo = 10 ** (Math.floor(Math.log10(lo) * 2) / 2);
     this.hi = 10 ** (Math.ceil(Math.log10(hi) * 2) / 2);
   }
   x(v: number): number {
@@ -55,7 +55,7 @@ function rowLabel(r: Row): string {
 export function sectionChartSvg(s: SectionResult): string | null {
   const rows = s.rows;
   if (rows.length === 0) return null;
-  const rowH = 24, top = 78, labelW = 300, panelW = 330, gap = 60, right = 30;
+  const rowH = 24, top = 84, labelW = 300, panelW = 360, gap = 70, right = 40;
   const W = labelW + 2 * panelW + gap + right;
   const H = top + rows.length * rowH + 58;
   const sp = new LogAxis(rows.flatMap((r) => [speedup(r) ?? 1,
@@ -65,7 +65,7 @@ export function sectionChartSvg(s: SectionResult): string | null {
   const out: string[] = [];
   const y0 = top, y1 = top + rows.length * rowH;
   const grid = (a: LogAxis, title: string, one: boolean) => {
-    out.push(`<text x="${a.x0 + a.w / 2}" y="${top - 30}" text-anchor="middle" font-size="13" font-weight="bold">${esc(title)}</text>`);
+    out.push(`<text x="${a.x0 + a.w / 2}" y="${top - 32}" text-anchor="middle" font-size="13" font-weight="bold">${esc(title)}</text>`);
     for (const t of a.ticks()) {
       const x = a.x(t).toFixed(1);
       const strong = one && t === 1;
@@ -74,8 +74,8 @@ export function sectionChartSvg(s: SectionResult): string | null {
         `<text x="${x}" y="${y1 + 15}" text-anchor="middle" font-size="11" fill="#444">${tickLabel(t)}</text>`);
     }
   };
-  grid(sp, 'speedup over the tfjs baseline (log scale, higher is better)', true);
-  grid(ys, 'time / x.add(1) at ideal traffic (log scale, lower is better)', true);
+  grid(sp, 'speedup over the tfjs baseline (higher is better)', true);
+  grid(ys, 'time ÷ x.add(1) at ideal traffic (lower is better)', true);
   rows.forEach((r, i) => {
     const y = top + i * rowH;
     const cy = y + rowH / 2;
@@ -87,13 +87,18 @@ export function sectionChartSvg(s: SectionResult): string | null {
       out.push(`<text x="${sp.x(1) + 6}" y="${cy + 4}" font-size="11" fill="${TARGET}">baseline fails: ours runs (${esc(r.oursMs.toPrecision(3))} ms)</text>`);
     } else {
       const a = sp.x(Math.min(1, s1)), b = sp.x(Math.max(1, s1));
+      const lim = targetsFor(s.section, r).filter((t) => t.kind === 'speedup').map((t) => sp.x(t.value));
+      const lx = Math.max(b, ...lim.filter((x) => Math.abs(x - b) < 40)) + 5;
       out.push(`<rect x="${a.toFixed(1)}" y="${y + 5}" width="${Math.max(1, b - a).toFixed(1)}" height="${rowH - 10}" fill="${s1 >= 1 ? color : '#999'}"/>`,
-        `<text x="${(b + 4).toFixed(1)}" y="${cy + 4}" font-size="11">${s1.toFixed(1)}×</text>`);
+        `<text x="${lx.toFixed(1)}" y="${cy + 4}" font-size="11">${s1.toFixed(1)}×</text>`);
     }
     const yr = yardstickRatio(r);
     const ya = ys.x(ys.lo), yb = ys.x(yr);
+    // The value label goes right of the bar, or of the limit line when that is close.
+    const limits = targetsFor(s.section, r).filter((t) => t.kind === 'yardstick').map((t) => ys.x(t.value));
+    const lx = Math.max(yb, ...limits.filter((x) => Math.abs(x - yb) < 40)) + 5;
     out.push(`<rect x="${ya.toFixed(1)}" y="${y + 5}" width="${Math.max(1, yb - ya).toFixed(1)}" height="${rowH - 10}" fill="${color}" opacity="0.85"/>`,
-      `<text x="${(yb + 4).toFixed(1)}" y="${cy + 4}" font-size="11">${yr.toFixed(2)}×</text>`);
+      `<text x="${lx.toFixed(1)}" y="${cy + 4}" font-size="11">${yr.toFixed(2)}×</text>`);
     for (const t of targetsFor(s.section, r)) {
       const a = t.kind === 'speedup' ? sp : ys;
       if (t.kind === 'speedup' && s1 === null) continue;
@@ -112,6 +117,7 @@ export function sectionChartSvg(s: SectionResult): string | null {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="${FONT}">
 <rect width="100%" height="100%" fill="white"/>
 <text x="${W / 2}" y="22" text-anchor="middle" font-size="16" font-weight="bold">${esc(`tfjs-norms on the ${s.backend} backend (${s.date})`)}</text>
+<text x="${W / 2}" y="40" text-anchor="middle" font-size="11" fill="#444">${esc('median times measured side by side in one run; both axes log scale')}</text>
 ${out.join('\n')}
 </svg>`;
 }
