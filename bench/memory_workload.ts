@@ -147,8 +147,8 @@ export interface MemoryPeak {
    * over live tensor objects: a buffer shared by a tensor and its saved clones counts once per
    * object). */
   profilePeak: number;
-  /** High-water mark of the bytes of distinct live data buffers, sampled after every kernel,
-   * minus the bytes before the step. */
+  /** High-water mark of the bytes of distinct live data buffers (updated as each buffer is
+   * created), above those live before the step. */
   bufferPeak: number;
   /** `bufferPeak` up to the start of the backward pass (the forward pass inside the tape). */
   forwardPeak: number;
@@ -205,7 +205,7 @@ export async function measurePeak(tf: TF, step: () => Promise<void>): Promise<Me
     return r;
   };
   const before = tf.memory().numBytes;
-  let info: Awaited<ReturnType<TF["profile"]>>;
+  let info: Awaited<ReturnType<TF['profile']>>;
   try {
     info = await tf.profile(step);
   } finally {

@@ -78,12 +78,30 @@ interface Setup {
   dy: T;
 }
 
+/**
+ * A big input as a previous layer would hand it over: the output of an elementwise tfjs op. On
+ * webgl that is a packed texture (tfjs's default), for every contender alike; otherwise the first
+ * one to touch a fresh tensor would choose its texture layout for the others (an unpacked
+ * upload by a reduction, say, which every packed program then repacks on each call).
+ */
+function produced(tf: TF, t: T): T {
+  const out = tf.add(t, 0);
+  t.dispose();
+  return out;
+}
+
+function variableOf(tf: TF, t: T): tfType.Variable {
+  const v = tf.variable(t);
+  t.dispose();
+  return v;
+}
+
 function setup(tf: TF, shape: number[], C: number, paramShape: number[] = [C]): Setup {
   return {
-    x: tf.variable(tf.randomNormal(shape, 0, 1, 'float32', 1)),
+    x: variableOf(tf, produced(tf, tf.randomNormal(shape, 0, 1, 'float32', 1))),
     gamma: tf.variable(tf.randomNormal(paramShape, 1, 0.1, 'float32', 2)),
     beta: tf.variable(tf.randomNormal(paramShape, 0, 0.1, 'float32', 3)),
-    dy: tf.randomNormal(shape, 0, 1, 'float32', 4),
+    dy: produced(tf, tf.randomNormal(shape, 0, 1, 'float32', 4)),
   };
 }
 
@@ -168,6 +186,6 @@ export function workloads(tf: TF, norms: Norms): Workload[] {
 
 /** `x.add(1)` on a tensor of `shape`: the memory-speed yardstick (traffic 2). */
 export function yardstick(tf: TF, shape: number[]): {run: () => T; dispose: () => void} {
-  const x = tf.randomNormal(shape, 0, 1, 'float32', 5);
+  const x = produced(tf, tf.randomNormal(shape, 0, 1, 'float32', 5));
   return {run: () => tf.add(x, 1), dispose: () => x.dispose()};
 }

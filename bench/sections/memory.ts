@@ -127,11 +127,11 @@ export async function runMemory(opts: TimeOptions, log: (s: string) => void): Pr
     `${runs} steps; the variants run in interleaved rounds and × is the median over rounds of the ratio to the ` +
     'tfjs-layers row of the same path (for peaks: the plain ratio).', '',
     ...results.flatMap((r) => [render(r, checks), '']),
-    'Targets:', '', ...checks.map((c) => `- ${c.pass ? '✅' : '❌'} ${c.label}`),
+    'Targets:', '', ...checks.map((c) => `- ${c.pass ? '✅' : '❌'} ${c.label}`), '',
   ].join('\n');
   return {
     section: 'memory', backend: results.map((r) => r.backend).join(', '),
-    environment: results.map((r) => `${r.backend}: ${r.environment}`).join('; '),
+    environment: `${results.map((r) => r.backend).join(' and ')}, environments below`,
     date: new Date().toISOString().slice(0, 10), rows: [], extra: {markdown, checks},
   };
 }

@@ -23,7 +23,7 @@ export interface InplaceABNOptions extends NormOptions {
   group?: CollectiveGroup;
   /**
    * Release `x`'s memory as soon as `y` exists: the caller promises not to use `x` again (using
-   * it afterwards throws tfjs' "Tensor is disposed" error).
+   * it afterwards throws an error that says it was released by `inPlace`).
    */
   inPlace?: boolean;
 }
@@ -43,12 +43,12 @@ export const INVERTIBLE: readonly NormActivation[] = ['leakyRelu', 'elu', 'linea
  */
 function release(x: Tensor): void {
   x.dispose();
-  Object.defineProperty(x, 'dataId', {
-    configurable: true,
-    get: () => {
-      throw new Error(`inplaceABN: this tensor (shape [${x.shape}]) was released by 'inPlace: true' and must not be used again`);
-    },
-  });
+  const fail = () => {
+    throw new Error(`inplaceABN: this tensor (shape [${x.shape}]) was released by 'inPlace: true' and must not be used again`);
+  };
+  // Ops reach the data through dataId; chained methods (x.add(1)) and reads check throwIfDisposed first.
+  Object.defineProperty(x, 'dataId', {configurable: true, get: fail});
+  Object.defineProperty(x, 'throwIfDisposed', {configurable: true, value: fail});
 }
 
 /** Training with statistics synchronized over `group`; the gradient reads `y` only. */
