@@ -85,7 +85,7 @@ function run(task: RankTask): Omit<RankReply, 'ok' | 'rank'> {
   const beta = tensor(task.beta);
   const coo = task.op === 'sparseBatchNorm' ? cooFor(task, task.x.shape[0]) : undefined;
   const before = tf.memory().numTensors;
-  const opts = {...task.opts, epsilon: 0.5, group: group!};
+  const opts = {...task.opts, group: group!};
   const out = runOp(task, x, {...opts, gamma, beta}, coo);
   const params = [x, gamma, beta].filter((t): t is T => t !== undefined);
   const grads = tf.grads((...ts: T[]) => {
