@@ -60,6 +60,14 @@ function fmt(ms: number): string {
   return ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2);
 }
 
+/** How a section was measured, where it differs from the others. */
+const NOTES: Record<string, string> = {
+  webgl: 'Each call is synchronized by reading back one element of each output (so downloads do not ' +
+    'dominate). Ours, the baseline and the yardstick run in interleaved rounds: SwiftShader renders on ' +
+    'the CPU cores, which other work shares, so only side-by-side ratios are stable. Inputs are packed ' +
+    'textures, as the output of most tfjs ops (e.g. conv2d, matMul, add) is.',
+};
+
 function renderSection(s: SectionResult, chart: string | null): string {
   const lines = s.rows.length === 0 ? [`## ${s.section}`, '', `${s.environment}; ${s.date}.`] : [
     `## ${s.section} backend`,
@@ -85,8 +93,14 @@ function renderSection(s: SectionResult, chart: string | null): string {
       `${sp === null ? '—' : sp.toFixed(1) + '×'} | ${fmt(r.addMs)} | ${yardstickRatio(r).toFixed(2)}× | ${targets} |`);
   }
   if (s.extra) lines.push('', s.extra.markdown);
-  if (s.rows.length) lines.push('', '"vs yardstick" is our time divided by the `x.add(1)` time scaled to our ideal memory ' +
-    'traffic (forward: read x twice, write y = 1.5 adds; forward+backward: 8 passes = 4 adds).', '');
+  if (s.rows.length) {
+    lines.push('', '"vs yardstick" is our time divided by the `x.add(1)` time scaled to our ideal memory ' +
+      'traffic, in tensor sizes moved (an add reads x and writes the result: 2). Forward: read x twice ' +
+      '(statistics, apply) and write y, 3 = 1.5 adds; forward+backward: that plus reading dy and x twice ' +
+      '(reduce, apply) and writing dx, 8 = 4 adds.');
+    if (NOTES[s.section]) lines.push('', NOTES[s.section]);
+    lines.push('');
+  }
   return lines.join('\n');
 }
 

@@ -38,7 +38,7 @@ export interface ReducePlan {
   grid: Grid;
   /** Records per slot, enumerated by `recordGlsl`. */
   perSlot: number;
-  /** Records hold two sub-slots (counts then come from `countGlsl`). */
+  /** Records hold two sub-slots (their counts follow from the plan's geometry). */
   pair: boolean;
   /** Tile length (texels; elements for `elem`; records for `single`). */
   T: number;

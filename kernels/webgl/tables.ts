@@ -16,7 +16,7 @@
  *   is of the data's spread, not of its magnitude.
  */
 import type {NormView} from '../../src/norm_view.js';
-import {glslFloat, gridFetch, gridFor, imod, type Grid} from './backend_util.js';
+import {gridFetch, gridFor, imod, type Grid} from './backend_util.js';
 import {slotExpr, type SlotView} from './layout.js';
 
 export const SLOT_TEXELS = 3;
@@ -62,11 +62,6 @@ vec4 slotTexel_(int kind, int s, float sh, float off, float rs, float variance, 
   if (kind == ${ST_A}) return vec4(sh, P, Q, 0.0);
   return ${fromOutput ? 'vec4(sh, G, k1, k2)' : 'vec4(sh, G, rs * k1, k2 - off * rs * k1)'};
 }`;
-}
-
-/** GLSL float: `count` as a constant. */
-export function countGlsl(count: number): string {
-  return glslFloat(count);
 }
 
 /**

@@ -406,8 +406,13 @@ export interface PassResult {
 async function runPasses(cases: PassCase[]): Promise<Record<string, PassResult>> {
   const backend = tf.backend() as unknown as {runWebGLProgram: (...a: unknown[]) => unknown};
   const engine = tf.engine() as unknown as {runKernel: (...a: unknown[]) => unknown};
+  // Both are prototype methods: the wrappers below shadow them on the instances for one step.
   const origProgram = backend.runWebGLProgram;
   const origKernel = engine.runKernel;
+  const own = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+  if (own(backend, 'runWebGLProgram') || own(engine, 'runKernel')) {
+    throw new Error('runWebGLProgram / runKernel are already wrapped');
+  }
   const out: Record<string, PassResult> = {};
   for (const c of cases) {
     const pshape = channelCount(c);
@@ -437,8 +442,9 @@ async function runPasses(cases: PassCase[]): Promise<Record<string, PassResult>>
     } catch (e) {
       r.error = (e as Error).stack ?? String(e);
     } finally {
-      backend.runWebGLProgram = origProgram;
-      engine.runKernel = origKernel;
+      // The wrappers were own properties shadowing the prototypes' methods.
+      delete (backend as Partial<typeof backend>).runWebGLProgram;
+      delete (engine as Partial<typeof engine>).runKernel;
       tf.dispose([x, dy, gamma, beta]);
     }
     out[c.name] = r;
