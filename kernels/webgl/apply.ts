@@ -12,6 +12,6 @@ export const applyConfig: KernelConfig = {
     const ins = inputs as NormsApplyInputs;
     const b = backend as WebGLBackend;
     const a = attrs as unknown as NormsApplyAttrs;
-    return gpuPathAvailable() ? applyWebGL(b, ins, a) : applyFallback(b, ins, a);
+    return gpuPathAvailable(ins) ? applyWebGL(b, ins, a) : applyFallback(b, ins, a);
   },
 };

@@ -143,11 +143,13 @@ export function splitTable(backend: WebGLBackend, table: TensorInfo, pieces: num
 let warned = false;
 
 /**
- * Whether the fused GLSL programs can run: they need WebGL 2 (texelFetch, integer operations)
+ * Whether the fused GLSL programs can run on `inputs`: they need non-empty inputs, WebGL 2 (texelFetch, integer operations)
  * and float32 render targets for their partial sums. Otherwise warns once; the kernels then
  * take the path built from tfjs kernels.
  */
-export function gpuPathAvailable(): boolean {
+export function gpuPathAvailable(inputs: object = {}): boolean {
+  // An empty tensor has no texture to run a program on; the composed path returns empty results.
+  if (Object.values(inputs).some((t) => t != null && (t as TensorInfo).shape.includes(0))) return false;
   const ok = env().getNumber('WEBGL_VERSION') === 2 && env().getBool('WEBGL_RENDER_FLOAT32_ENABLED');
   if (!ok && !warned) {
     warned = true;

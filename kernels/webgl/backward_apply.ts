@@ -14,6 +14,6 @@ export const backwardApplyConfig: KernelConfig = {
     const ins = inputs as NormsBackwardApplyInputs;
     const b = backend as WebGLBackend;
     const a = attrs as unknown as NormsBackwardApplyAttrs;
-    return gpuPathAvailable() ? backwardApplyWebGL(b, ins, a) : backwardApplyFallback(b, ins, a);
+    return gpuPathAvailable(ins) ? backwardApplyWebGL(b, ins, a) : backwardApplyFallback(b, ins, a);
   },
 };

@@ -14,6 +14,6 @@ export const backwardReduceConfig: KernelConfig = {
     const ins = inputs as NormsBackwardReduceInputs;
     const b = backend as WebGLBackend;
     const a = attrs as unknown as NormsBackwardReduceAttrs;
-    return gpuPathAvailable() ? backwardReduceWebGL(b, ins, a) : backwardReduceFallback(b, ins, a);
+    return gpuPathAvailable(ins) ? backwardReduceWebGL(b, ins, a) : backwardReduceFallback(b, ins, a);
   },
 };

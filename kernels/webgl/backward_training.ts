@@ -17,6 +17,6 @@ export const backwardTrainingConfig: KernelConfig = {
     const ins = inputs as NormsBackwardTrainingInputs;
     const b = backend as WebGLBackend;
     const a = attrs as unknown as NormsBackwardTrainingAttrs;
-    return gpuPathAvailable() ? backwardTrainingWebGL(b, ins, a) : backwardTrainingFallback(b, ins, a);
+    return gpuPathAvailable(ins) ? backwardTrainingWebGL(b, ins, a) : backwardTrainingFallback(b, ins, a);
   },
 };

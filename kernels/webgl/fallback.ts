@@ -20,7 +20,12 @@ class Ops {
   }
   reshape(x: TensorInfo, shape: number[]) { return this.k('Reshape', {x}, {shape}); }
   transpose(x: TensorInfo, perm: number[]) { return this.k('Transpose', {x}, {perm}); }
-  sum(x: TensorInfo, axis: number[], keepDims = true) { return this.k('Sum', {x}, {axis, keepDims}); }
+  sum(x: TensorInfo, axis: number[], keepDims = true) {
+    // tfjs-backend-webgl's Sum cannot reduce an empty tensor; a sum over nothing is 0.
+    if (!x.shape.includes(0)) return this.k('Sum', {x}, {axis, keepDims});
+    const shape = x.shape.map((d, i) => (axis.includes(i) ? 1 : d));
+    return this.fill(keepDims ? shape : shape.filter((_, i) => !axis.includes(i)), 0);
+  }
   add(a: TensorInfo, b: TensorInfo) { return this.k('Add', {a, b}); }
   sub(a: TensorInfo, b: TensorInfo) { return this.k('Sub', {a, b}); }
   mul(a: TensorInfo, b: TensorInfo) { return this.k('Multiply', {a, b}); }

@@ -12,6 +12,6 @@ export const momentsConfig: KernelConfig = {
     const {x} = inputs as NormsMomentsInputs;
     const b = backend as WebGLBackend;
     const a = attrs as unknown as NormApplyAttrs;
-    return gpuPathAvailable() ? momentsWebGL(b, x, a) : momentsFallback(b, x, a);
+    return gpuPathAvailable({x}) ? momentsWebGL(b, x, a) : momentsFallback(b, x, a);
   },
 };

@@ -14,6 +14,6 @@ export const normalizeTrainingConfig: KernelConfig = {
     const {x, gamma, beta} = inputs as NormsNormalizeTrainingInputs;
     const b = backend as WebGLBackend;
     const a = attrs as unknown as NormsNormalizeTrainingAttrs;
-    return gpuPathAvailable() ? normalizeTrainingWebGL(b, x, gamma, beta, a) : normalizeTrainingFallback(b, x, gamma, beta, a);
+    return gpuPathAvailable({x}) ? normalizeTrainingWebGL(b, x, gamma, beta, a) : normalizeTrainingFallback(b, x, gamma, beta, a);
   },
 };

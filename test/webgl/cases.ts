@@ -39,6 +39,10 @@ export const SPECIAL: SpecialCase[] = [
   {name: 'groupNorm NCHW rank 5', op: 'groupNorm', shape: [2, 6, 3, 4, 5], opts: {groups: 2, dataFormat: 'NCHW'}},
   {name: 'instanceNorm NHWC rank 5', op: 'instanceNorm', shape: [2, 3, 4, 5, 6], opts: {activation: 'leakyRelu'}},
   {name: 'layerNorm rank 5', op: 'layerNorm', shape: [2, 3, 4, 5, 6], opts: {axes: [-2, -1]}},
+  // An empty batch: no texture to run a program on; empty outputs and zero parameter gradients.
+  {name: 'layerNorm empty batch', op: 'layerNorm', shape: [0, 8], opts: {}},
+  {name: 'groupNorm NHWC empty batch', op: 'groupNorm', shape: [0, 3, 3, 8], opts: {groups: 2}},
+  {name: 'instanceNorm NCHW empty batch', op: 'instanceNorm', shape: [0, 4, 3, 3], opts: {dataFormat: 'NCHW'}},
   // More than 10^6 elements per slot.
   bn('batchNorm NCHW 2^20 per channel', [4, 2, 512, 512], 'NCHW', {activation: 'linear'}),
   bn('batchNorm NHWC 2^20 per channel', [4, 512, 512, 2], 'NHWC', {activation: 'linear'}),

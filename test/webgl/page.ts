@@ -208,8 +208,9 @@ function evaluate(c: SpecialCase, kind: InputKind): Float32Array[] {
     const res = outs.map((t) => t.dataSync() as Float32Array);
     tf.dispose(outs);
     if (c.grads !== false) {
-      const g = tf.grads((a: T, b: T, d: T) => tf.sum(tf.mul(runOp(c, a, b, d)[0], dy)));
-      const gs = g([x, gamma, beta]);
+      // The upstream gradient is passed, not taken from sum(y·dy): webgl's Sum fails on empty tensors.
+      const g = tf.grads((a: T, b: T, d: T) => runOp(c, a, b, d)[0]);
+      const gs = g([x, gamma, beta], dy);
       res.push(...gs.map((t) => t.dataSync() as Float32Array));
       tf.dispose(gs);
     }
