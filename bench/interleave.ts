@@ -4,9 +4,19 @@
  * their ratios stay meaningful. Medians per function.
  */
 import type * as tfType from '@tensorflow/tfjs-core';
-import type {TimeOptions} from './timing.js';
+import type * as normsType from '../src/index.js';
+import type {Row} from './report.js';
+import {workloads, yardstick} from './workloads.js';
 
 type Fn = () => tfType.Tensor | tfType.Tensor[];
+
+export interface TimeOptions {
+  warmup?: number;
+  minRuns?: number;
+  /** Keep running until this much time is spent in the first function (and minRuns are done). */
+  minMs?: number;
+  maxRuns?: number;
+}
 
 export function timeInterleaved(tf: typeof tfType, fns: Record<string, Fn>, sync: (t: tfType.Tensor[]) => void,
                                 opts: TimeOptions = {}): Record<string, number> {
@@ -23,7 +33,6 @@ export function timeInterleaved(tf: typeof tfType, fns: Record<string, Fn>, sync
   };
   for (const n of names) for (let i = 0; i < warmup; i++) once(fns[n]);
   const times: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
-  // minMs bounds the time spent in the first function (ours), as timeIt does for one function.
   let spent = 0;
   for (let r = 0; r < maxRuns && (r < minRuns || spent < minMs); r++) {
     for (const n of names) {
@@ -36,4 +45,35 @@ export function timeInterleaved(tf: typeof tfType, fns: Record<string, Fn>, sync
     const t = times[n].sort((a, b) => a - b);
     return [n, t[Math.floor(t.length / 2)]];
   }));
+}
+
+/**
+ * Every workload of bench/workloads.ts on the active backend: ours, the baseline and the
+ * `x.add(1)` yardstick of the same shape, interleaved; one row each. `only` keeps the workloads
+ * whose "op mode" label contains it.
+ */
+export function timeWorkloads(tf: typeof tfType, norms: typeof normsType, sync: (t: tfType.Tensor[]) => void,
+                              opts: TimeOptions, log: (s: string) => void, only?: string): Row[] {
+  const rows: Row[] = [];
+  const sticks = new Map<string, ReturnType<typeof yardstick>>();
+  const tfAll = tf as never as Parameters<typeof workloads>[0];
+  for (const w of workloads(tfAll, norms)) {
+    if (only && !`${w.op} ${w.mode}`.includes(only)) {
+      w.dispose();
+      continue;
+    }
+    const key = String(w.shape);
+    if (!sticks.has(key)) sticks.set(key, yardstick(tfAll, w.shape));
+    const fns: Record<string, Fn> = {ours: w.ours, add: sticks.get(key)!.run};
+    if (w.baseline) fns.baseline = w.baseline;
+    const t = timeInterleaved(tf, fns, sync, opts);
+    const base = w.baseline ? t.baseline : null;
+    rows.push({op: w.op, shape: w.shape, mode: w.mode, traffic: w.traffic, oursMs: t.ours,
+      baselineName: w.baselineName, baselineMs: base, baselineError: w.baselineError, addMs: t.add});
+    log(`${tf.getBackend().padEnd(10)} ${w.op.padEnd(30)} ${w.mode.padEnd(17)} ours ${t.ours.toFixed(2)} ms  ` +
+        `baseline ${base === null ? 'fails' : base.toFixed(2) + ' ms'}  add ${t.add.toFixed(3)} ms`);
+    w.dispose();
+  }
+  for (const y of sticks.values()) y.dispose();
+  return rows;
 }

@@ -9,9 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as norms from '../../src/index.js';
 import '../../src/webgl.js';
 import type {Row} from '../report.js';
-import {timeInterleaved} from '../interleave.js';
-import type {TimeOptions} from '../timing.js';
-import {workloads, yardstick} from '../workloads.js';
+import {timeWorkloads, type TimeOptions} from '../interleave.js';
 
 /** Waits for `ts` by downloading a single element of each. */
 function sync(ts: tf.Tensor[]): void {
@@ -32,27 +30,7 @@ async function run(opts: TimeOptions, only?: string): Promise<{rows: Row[]; envi
   await tf.setBackend('webgl');
   await tf.ready();
   if (!tf.env().getBool('WEBGL_RENDER_FLOAT32_ENABLED')) throw new Error('webgl backend without float32 render targets');
-  const rows: Row[] = [];
-  const sticks = new Map<string, ReturnType<typeof yardstick>>();
-  for (const w of workloads(tf, norms)) {
-    if (only && !`${w.op} ${w.mode}`.includes(only)) {
-      w.dispose();
-      continue;
-    }
-    const key = String(w.shape);
-    if (!sticks.has(key)) sticks.set(key, yardstick(tf, w.shape));
-    const fns: Record<string, () => tf.Tensor | tf.Tensor[]> = {ours: w.ours, add: sticks.get(key)!.run};
-    if (w.baseline) fns.baseline = w.baseline;
-    const t = timeInterleaved(tf, fns, sync, opts);
-    const base = w.baseline ? t.baseline : null;
-    const row: Row = {op: w.op, shape: w.shape, mode: w.mode, traffic: w.traffic, oursMs: t.ours,
-      baselineName: w.baselineName, baselineMs: base, baselineError: w.baselineError, addMs: t.add};
-    rows.push(row);
-    console.log(`webgl ${w.op.padEnd(32)} ${w.mode.padEnd(17)} ours ${t.ours.toFixed(2)} ms  ` +
-      `baseline ${base === null ? 'fails' : base.toFixed(2) + ' ms'}  add ${row.addMs.toFixed(2)} ms`);
-    w.dispose();
-  }
-  for (const y of sticks.values()) y.dispose();
+  const rows = timeWorkloads(tf, norms, sync, opts, (line: string) => console.log(line), only);
   const ua = navigator.userAgent.match(/Chrom(e|ium)\/([\d.]+)/);
   return {rows, environment: `Chromium ${ua ? ua[2] : '?'} headless, WebGL 2 on ${renderer()}, ` +
     `${navigator.hardwareConcurrency} CPU threads, tfjs ${tf.version.tfjs}`};

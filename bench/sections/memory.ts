@@ -11,7 +11,7 @@ import * as norms from '../../src/index.js';
 import {buildPage, openPage} from '../browser/driver.js';
 import {runMemoryBench, type MemoryRow, type MemoryShape} from '../memory_workload.js';
 import type {SectionResult} from '../report.js';
-import type {TimeOptions} from '../timing.js';
+import type {TimeOptions} from '../interleave.js';
 
 /**
  * Activations per backend (3×3 convolutions throughout). The cpu backend's Conv2DBackpropFilter

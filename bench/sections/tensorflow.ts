@@ -14,14 +14,12 @@ import {cpus} from 'node:os';
 import * as norms from '../../src/index.js';
 import '../../src/node.js';
 import {nativePaths} from '../../kernels/tensorflow/norm_graph.js';
-import type {Row, SectionResult} from '../report.js';
-import {timeInterleaved} from '../interleave.js';
-import type {TimeOptions} from '../timing.js';
-import {SHAPES, workloads, yardstick} from '../workloads.js';
+import type {SectionResult} from '../report.js';
+import {timeInterleaved, timeWorkloads, type TimeOptions} from '../interleave.js';
+import {SHAPES, yardstick} from '../workloads.js';
 
 type TF = typeof tfType;
 type T = tfType.Tensor;
-type Fn = () => T | T[];
 
 interface NodeBackendInfo {
   isUsingGpuDevice: boolean;
@@ -129,22 +127,7 @@ export async function runTensorflow(opts: TimeOptions, log: (s: string) => void)
   const sync = info.isUsingGpuDevice
     ? (t: T[]) => { tf.tidy(() => tf.slice(tf.reshape(t[0], [-1]), 0, 1)).dataSync(); }
     : () => {};
-  const rows: Row[] = [];
-  for (const w of workloads(tf, norms)) {
-    const add = yardstick(tf, w.shape);
-    const fns: Record<string, Fn> = {ours: w.ours};
-    if (w.baseline) fns.baseline = w.baseline;
-    fns.add = add.run;
-    const t = timeInterleaved(tf, fns, sync, opts);
-    add.dispose();
-    const base = w.baseline ? t.baseline : null;
-    const row: Row = {op: w.op, shape: w.shape, mode: w.mode, traffic: w.traffic, oursMs: t.ours,
-      baselineName: w.baselineName, baselineMs: base, baselineError: w.baselineError, addMs: t.add};
-    rows.push(row);
-    log(`tensorflow  ${w.op.padEnd(28)} ${w.mode.padEnd(17)} ours ${t.ours.toFixed(2)} ms  ` +
-        `baseline ${base === null ? 'fails' : base.toFixed(2) + ' ms'}  add ${row.addMs.toFixed(3)} ms`);
-    w.dispose();
-  }
+  const rows = timeWorkloads(tf, norms, sync, opts, log);
   const markdown = alternativesTable(tf, info.isUsingGpuDevice, sync, opts, log);
   return {
     section: 'tensorflow', backend: 'tensorflow',

@@ -3,7 +3,7 @@
  * (WebGL 2 on SwiftShader, i.e. on the CPU cores), driven by playwright-core.
  */
 import type {Row, SectionResult} from '../report.js';
-import type {TimeOptions} from '../timing.js';
+import type {TimeOptions} from '../interleave.js';
 import {buildPage, openPage} from '../browser/driver.js';
 
 export async function runWebgl(opts: TimeOptions, log: (s: string) => void): Promise<SectionResult> {

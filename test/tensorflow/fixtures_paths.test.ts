@@ -18,43 +18,29 @@ beforeAll(async () => {
 
 const all = FIXTURE_FILES.flatMap((f) => loadFixtures(f).cases.map((c) => [`${f}: ${c.name}`, c] as const));
 
-describe('portable ops only', () => {
-  const saved = {...nativePaths};
-  beforeAll(() => {
-    nativePaths.fusedBatchNorm = false;
-    nativePaths.mklLayerNorm = false;
-    nativePaths.rawInputs = false;
-  });
-  afterAll(() => {
-    Object.assign(nativePaths, saved);
-  });
+/** Every fixture case with `paths` switched on, checking tensors and TensorFlow handles. */
+function withPaths(title: string, paths: Partial<typeof nativePaths>): void {
+  describe(title, () => {
+    const saved = {...nativePaths};
+    beforeAll(() => {
+      Object.assign(nativePaths, paths);
+    });
+    afterAll(() => {
+      Object.assign(nativePaths, saved);
+    });
 
-  test.each(all)('%s', (_n, c) => {
-    const before = tf.memory().numTensors;
-    const handles = tfHandles();
-    expect(checkCase(tf as never, norms as unknown as NormOps, c)).toEqual([]);
-    expect(tf.memory().numTensors).toBe(before);
-    expect(tfHandles()).toBe(handles);
+    test.each(all)('%s', (_n, c) => {
+      const before = tf.memory().numTensors;
+      const handles = tfHandles();
+      expect(checkCase(tf as never, norms as unknown as NormOps, c)).toEqual([]);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(tfHandles()).toBe(handles);
+    });
   });
-});
+}
 
-describe('FusedBatchNorm* on channels-first views too (the GPU choice)', () => {
-  const saved = {...nativePaths};
-  beforeAll(() => {
-    nativePaths.fusedBatchNormChannelsFirst = true;
-  });
-  afterAll(() => {
-    Object.assign(nativePaths, saved);
-  });
-
-  test.each(all)('%s', (_n, c) => {
-    const before = tf.memory().numTensors;
-    const handles = tfHandles();
-    expect(checkCase(tf as never, norms as unknown as NormOps, c)).toEqual([]);
-    expect(tf.memory().numTensors).toBe(before);
-    expect(tfHandles()).toBe(handles);
-  });
-});
+withPaths('portable ops only', {fusedBatchNorm: false, mklLayerNorm: false, rawInputs: false});
+withPaths('FusedBatchNorm* on channels-first views too (the GPU choice)', {fusedBatchNormChannelsFirst: true});
 
 describe('split backward (NormsBackwardReduce + NormsBackwardApply)', () => {
   beforeAll(() => {

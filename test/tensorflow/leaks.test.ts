@@ -44,7 +44,8 @@ const runs: Array<[string, number[], Run, number]> = [
 ];
 
 describe.each([['normal data', 0], ['data far from zero', 1000]] as const)('%s', (_w, loc) => {
-  test.each(runs)('%s: forward, outputs disposed', (_n, shape, run, channelAxis) => {
+  /** x, gamma and beta with their TensorFlow handles created (tfjs-node makes them lazily). */
+  function inputs(shape: number[], channelAxis: number) {
     const start = tfHandles();
     const x = tf.randomNormal(shape, loc, loc ? 0.01 : 1);
     const C = shape[channelAxis];
@@ -52,6 +53,11 @@ describe.each([['normal data', 0], ['data far from zero', 1000]] as const)('%s',
     const b = tf.randomNormal([C]);
     materialize(x, g, b);
     expect(tfHandles()).toBe(start + 3);
+    return {start, x, g, b};
+  }
+
+  test.each(runs)('%s: forward, outputs disposed', (_n, shape, run, channelAxis) => {
+    const {start, x, g, b} = inputs(shape, channelAxis);
     const before = tf.memory().numTensors;
     const handles = tfHandles();
     const all: Tensor[] = [];
@@ -64,12 +70,7 @@ describe.each([['normal data', 0], ['data far from zero', 1000]] as const)('%s',
   });
 
   test.each(runs)('%s: tf.grad and tf.variableGrads', (_n, shape, run, channelAxis) => {
-    const start = tfHandles();
-    const x = tf.randomNormal(shape, loc, loc ? 0.01 : 1);
-    const C = shape[channelAxis];
-    const g = tf.randomNormal([C]);
-    const b = tf.randomNormal([C]);
-    materialize(x, g, b);
+    const {start, x, g, b} = inputs(shape, channelAxis);
     const before = tf.memory().numTensors;
     const handles = tfHandles();
     const dx = tf.grad((xx: Tensor) => tf.sum(tf.square(run(xx, g, b))))(x);

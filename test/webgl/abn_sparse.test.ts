@@ -11,6 +11,7 @@ import {loadFixtures} from '../support/load.js';
 import {syncCases as casesOf} from '../support/sync_checks.js';
 import type {CheckResult} from './guard.js';
 import {caseName, openSyncPage, runWorld, type SyncCase, type WorldResults} from './sync_ranks.js';
+import {expectPass} from './expect_pass.js';
 
 const all = loadFixtures('batch_norm').cases;
 const invertible = all.filter((c) => c.opts.activation !== 'relu');
@@ -49,14 +50,6 @@ afterAll(async () => {
   await page?.close();
   await sync?.close();
 });
-
-function expectPass(r: CheckResult | undefined): void {
-  expect(r).toBeDefined();
-  expect(r!.error ?? null).toBeNull();
-  expect(r!.bad).toEqual([]);
-  expect(r!.leakedTensors).toBe(0);
-  expect(r!.leakedBytes).toBe(0);
-}
 
 test('the page runs webgl 2 with float32 textures', () => {
   expect(env).toEqual({backend: 'webgl', webglVersion: 2, float32Enabled: true});

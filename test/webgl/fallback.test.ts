@@ -10,14 +10,7 @@ import {buildPage, openPage, type BrowserPage} from '../../bench/browser/driver.
 import {FIXTURE_FILES, loadFixtures} from '../support/load.js';
 import {FALLBACK_CASES} from './cases.js';
 import type {CaseResult, EnvInfo} from './page.js';
-
-function expectPass(r: CaseResult | undefined): void {
-  expect(r).toBeDefined();
-  expect(r!.error ?? null).toBeNull();
-  expect(r!.bad).toEqual([]);
-  expect(r!.leakedTensors).toBe(0);
-  expect(r!.leakedBytes).toBe(0);
-}
+import {expectPass} from './expect_pass.js';
 
 function ourWarnings(warnings: string[]): string[] {
   return warnings.filter((w) => w.startsWith('tfjs-norms:'));

@@ -9,6 +9,7 @@ import * as norms from '../../src/index.js';
 import {layerFactories, movingStatsLayers, type FitResult, type MovingStatsCase} from '../support/layer_checks.js';
 import {loadFixtures} from '../support/load.js';
 import type {CheckResult} from './guard.js';
+import {expectPass} from './expect_pass.js';
 
 const moving = (loadFixtures('moving_stats') as unknown as {cases: MovingStatsCase[]}).cases;
 // The page builds the same layers from its own bundle; here only their names are needed.
@@ -36,14 +37,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await bp?.close();
 });
-
-function expectPass(r: CheckResult | undefined): void {
-  expect(r).toBeDefined();
-  expect(r!.error ?? null).toBeNull();
-  expect(r!.bad).toEqual([]);
-  expect(r!.leakedTensors).toBe(0);
-  expect(r!.leakedBytes).toBe(0);
-}
 
 test('the page runs webgl 2 with float32 textures', () => {
   expect(env).toEqual({backend: 'webgl', webglVersion: 2, float32Enabled: true});

@@ -13,6 +13,7 @@ import {buildPage, openPage, type BrowserPage} from '../../bench/browser/driver.
 import {FIXTURE_FILES, loadFixtures} from '../support/load.js';
 import {KERNEL_CASES, PASS_CASES, SPECIAL} from './cases.js';
 import type {CaseResult, EnvInfo, PassResult} from './page.js';
+import {expectPass} from './expect_pass.js';
 
 const fixtures = FIXTURE_FILES.map((f) => [f, loadFixtures(f)] as const);
 let bp: BrowserPage | undefined;
@@ -46,14 +47,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await bp?.close();
 });
-
-function expectPass(r: CaseResult | undefined): void {
-  expect(r).toBeDefined();
-  expect(r!.error ?? null).toBeNull();
-  expect(r!.bad).toEqual([]);
-  expect(r!.leakedTensors).toBe(0);
-  expect(r!.leakedBytes).toBe(0);
-}
 
 test('the webgl backend runs WebGL 2 with float32 render targets and our kernels', () => {
   expect(env.backend).toBe('webgl');
