@@ -13,7 +13,7 @@ type Fn = () => tfType.Tensor | tfType.Tensor[];
 export interface TimeOptions {
   warmup?: number;
   minRuns?: number;
-  /** Keep running until this much time is spent in the first function (and minRuns are done). */
+  /** Keep running rounds until this much time is spent in all (and minRuns are done). */
   minMs?: number;
   maxRuns?: number;
 }
@@ -33,12 +33,13 @@ export function timeInterleaved(tf: typeof tfType, fns: Record<string, Fn>, sync
   };
   for (const n of names) for (let i = 0; i < warmup; i++) once(fns[n]);
   const times: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+  // minMs bounds the rounds' total time: a slow baseline must not multiply a fast op's rounds.
   let spent = 0;
   for (let r = 0; r < maxRuns && (r < minRuns || spent < minMs); r++) {
     for (const n of names) {
       const dt = once(fns[n]);
       times[n].push(dt);
-      if (n === names[0]) spent += dt;
+      spent += dt;
     }
   }
   return Object.fromEntries(names.map((n) => {

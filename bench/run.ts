@@ -15,7 +15,7 @@ const {values} = parseArgs({options: {
   quick: {type: 'boolean', default: false},
 }});
 
-const opts = values.quick ? {warmup: 1, minRuns: 3, minMs: 200} : {warmup: 3, minRuns: 7, minMs: 1500};
+const opts = values.quick ? {warmup: 1, minRuns: 3, minMs: 200} : {warmup: 3, minRuns: 9, minMs: 3000};
 const sections: Record<string, typeof runCpu> = {
   cpu: runCpu, webgl: runWebgl, tensorflow: runTensorflow, collective: runCollective, memory: runMemory,
 };
