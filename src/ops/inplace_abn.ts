@@ -1,6 +1,6 @@
 import {
   customGrad, engine, fill, type GradSaveFunc, op, reshape, tensor1d, type NamedTensorMap, type Tensor, type Tensor1D,
-  type TensorLike, zeros,
+  type TensorLike,
 } from '@tensorflow/tfjs-core';
 import {type CollectiveGroup, resolveGroup} from '../collective/group.js';
 import {invertibleGamma} from '../gradients/abn_grads.js';
@@ -54,22 +54,15 @@ function release(x: Tensor): void {
 /** Training with statistics synchronized over `group`; the gradient reads `y` only. */
 function syncTraining(x: Tensor, gamma: Tensor, beta: Tensor, attrs: NormApplyAttrs, C: number, group: CollectiveGroup) {
   const {global, variance, stats} = globalStats('inplaceABN', group, x, attrs, C);
-  // An empty rank joins every collective but launches no kernel (as in syncBatchNorm).
-  const empty = x.size === 0;
   const f = customGrad((...args: Array<Tensor | GradSaveFunc>) => {
     const [xx, g, b] = args as Tensor[];
     const save = args[3] as GradSaveFunc;
-    const y = empty ? zeros(xx.shape)
-      : engine().runKernel(NormsABNApply, {x: xx, gamma: g, beta: b, ...stats} as NamedTensorMap, attrs) as Tensor;
+    const y = engine().runKernel(NormsABNApply, {x: xx, gamma: g, beta: b, ...stats} as NamedTensorMap, attrs) as Tensor;
     save([y, g, b, stats.mean, stats.variance]);
     return {
       value: y,
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
         const [sy, sg, sb, mean, v] = saved;
-        if (empty) {
-          group.allReduceSum(new Float64Array(2 * C));
-          return [zeros(sy.shape), zeros(sg.shape), zeros(sb.shape)];
-        }
         const inputs: NamedTensorMap = {dy, y: sy, mean, variance: v, gamma: invertibleGamma(sg, attrs.epsilon), beta: sb};
         const [sumDz, sumDzXhat, slotDg, slotDgX] = engine().runKernel(NormsBackwardReduce, inputs, attrs) as Tensor[];
         const local = new Float64Array(2 * C);

@@ -1,6 +1,5 @@
 import {
   customGrad, engine, fill, type GradSaveFunc, op, reshape, tensor1d, type Tensor, type Tensor1D, type TensorLike,
-  zeros,
 } from '@tensorflow/tfjs-core';
 import {type CollectiveGroup, resolveGroup} from '../collective/group.js';
 import {mergeStats, packStats, splitMean} from '../collective/stats.js';
@@ -102,23 +101,16 @@ function syncBatchNorm_(x: Tensor | TensorLike, opts: SyncBatchNormOptions = {})
   const gamma = a.gamma ?? fill([C], 1);
   const beta = a.beta ?? fill([C], 0);
   const {global, variance, stats} = globalStats(name, group, a.x, attrs, C);
-  // An empty rank still takes part in every collective, but launches no kernel (the webgl
-  // kernels cannot run on empty textures): its y and dx are empty, its sums zero.
-  const empty = localCount === 0;
 
   const f = customGrad((...args: Array<Tensor | GradSaveFunc>) => {
     const [xx, g, b] = args as Tensor[];
     const save = args[3] as GradSaveFunc;
-    const y = empty ? zeros(xx.shape) : engine().runKernel(NormsApply, {x: xx, gamma: g, beta: b, ...stats}, attrs) as Tensor;
+    const y = engine().runKernel(NormsApply, {x: xx, gamma: g, beta: b, ...stats}, attrs) as Tensor;
     save([xx, g, b, stats.mean, stats.shift, stats.variance]);
     return {
       value: y,
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
         const [sx, sg, sb, mean, sh, v] = saved;
-        if (empty) {
-          group.allReduceSum(new Float64Array(2 * C));
-          return [zeros(sx.shape), zeros(sg.shape), zeros(sb.shape)];
-        }
         const inputs = {dy, x: sx, mean, shift: sh, variance: v, gamma: sg, beta: sb};
         const [sumDz, sumDzXhat, slotDg, slotDgX] = engine().runKernel(NormsBackwardReduce, inputs, attrs) as Tensor[];
         const local = new Float64Array(2 * C);
