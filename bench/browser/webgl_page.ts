@@ -10,6 +10,7 @@ import * as norms from '../../src/index.js';
 import '../../src/webgl.js';
 import type {Row} from '../report.js';
 import {timeWorkloads, type TimeOptions} from '../interleave.js';
+import {environment, startWebgl} from './webgl_env.js';
 
 /** Waits for `ts` by downloading a single element of each. */
 function sync(ts: tf.Tensor[]): void {
@@ -20,20 +21,11 @@ function sync(ts: tf.Tensor[]): void {
   }
 }
 
-function renderer(): string {
-  const gl = (tf.backend() as unknown as {gpgpu: {gl: WebGL2RenderingContext}}).gpgpu.gl;
-  const ext = gl.getExtension('WEBGL_debug_renderer_info');
-  return String(ext ? gl.getParameter(ext.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER));
-}
 
 async function run(opts: TimeOptions, only?: string): Promise<{rows: Row[]; environment: string}> {
-  await tf.setBackend('webgl');
-  await tf.ready();
-  if (!tf.env().getBool('WEBGL_RENDER_FLOAT32_ENABLED')) throw new Error('webgl backend without float32 render targets');
+  await startWebgl();
   const rows = timeWorkloads(tf, norms, sync, opts, (line: string) => console.log(line), only);
-  const ua = navigator.userAgent.match(/Chrom(e|ium)\/([\d.]+)/);
-  return {rows, environment: `Chromium ${ua ? ua[2] : '?'} headless, WebGL 2 on ${renderer()}, ` +
-    `${navigator.hardwareConcurrency} CPU threads, tfjs ${tf.version.tfjs}`};
+  return {rows, environment: environment()};
 }
 
 declare global {
