@@ -1,5 +1,5 @@
 /**
- * In-page helpers of the webgl suites (layers, abn_sparse): run a check, catching errors, and
+ * In-page helpers of the webgl suites: run a check, catching errors, and
  * count the tensors and GPU bytes it left behind.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -17,18 +17,35 @@ export function gpuBytes(): number {
   return (tf.memory() as unknown as {numBytesInGPU: number}).numBytesInGPU;
 }
 
-/** Runs `f` (which creates and disposes its own inputs) and reports what it left behind. */
-export async function guarded(f: () => string[] | Promise<string[]>): Promise<CheckResult> {
+/** Counts tensors and GPU bytes from now; the returned function gives what was left behind. */
+function leakCounter(): () => {leakedTensors: number; leakedBytes: number} {
   const t0 = tf.memory().numTensors;
   const b0 = gpuBytes();
-  let bad: string[] = [];
-  let error: string | undefined;
+  return () => ({leakedTensors: tf.memory().numTensors - t0, leakedBytes: gpuBytes() - b0});
+}
+
+const describe = (e: unknown) => (e as Error).stack ?? String(e);
+
+/** Runs `f` (which creates and disposes its own inputs) and reports what it left behind. */
+export async function guarded(f: () => string[] | Promise<string[]>): Promise<CheckResult> {
+  const left = leakCounter();
   try {
-    bad = await f();
+    const bad = await f();
+    return {bad, ...left()};
   } catch (e) {
-    error = (e as Error).stack ?? String(e);
+    return {bad: [], ...left(), error: describe(e)};
   }
-  return {bad, leakedTensors: tf.memory().numTensors - t0, leakedBytes: gpuBytes() - b0, error};
+}
+
+/** `guarded` for synchronous checks. */
+export function guardedSync(f: () => string[]): CheckResult {
+  const left = leakCounter();
+  try {
+    const bad = f();
+    return {bad, ...left()};
+  } catch (e) {
+    return {bad: [], ...left(), error: describe(e)};
+  }
 }
 
 /** Starts the webgl backend; the suites fail if it is not webgl 2 with float32 textures. */

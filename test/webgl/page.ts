@@ -14,6 +14,7 @@ import {
 import {webglKernelConfigs} from '../../kernels/webgl/register_all.js';
 import {resetFallbackWarning} from '../../kernels/webgl/backend_util.js';
 import {checkCase, compare, type FixtureCase, type NormOps} from '../support/fixtures.js';
+import {type CheckResult, guardedSync} from './guard.js';
 
 type T = tf.Tensor;
 
@@ -27,13 +28,7 @@ export interface EnvInfo {
   registered: string[];
 }
 
-export interface CaseResult {
-  bad: string[];
-  /** numTensors and numBytesInGPU after the case minus before (both must be 0). */
-  leakedTensors: number;
-  leakedBytes: number;
-  error?: string;
-}
+export type CaseResult = CheckResult;
 
 const ops = norms as unknown as NormOps;
 
@@ -56,30 +51,13 @@ function envInfo(): EnvInfo {
   };
 }
 
-function gpuBytes(): number {
-  return (tf.memory() as unknown as {numBytesInGPU: number}).numBytesInGPU;
-}
-
-function guarded(f: () => string[]): CaseResult {
-  const t0 = tf.memory().numTensors;
-  const b0 = gpuBytes();
-  let bad: string[] = [];
-  let error: string | undefined;
-  try {
-    bad = f();
-  } catch (e) {
-    error = (e as Error).stack ?? String(e);
-  }
-  return {bad, leakedTensors: tf.memory().numTensors - t0, leakedBytes: gpuBytes() - b0, error};
-}
-
 /** The PyTorch fixture cases on webgl; `split` runs them with the fused backward unregistered. */
 function runFixtures(cases: FixtureCase[], split = false): Record<string, CaseResult> {
   const fused = webglKernelConfigs.find((k) => k.kernelName === NormsBackwardTraining)!;
   if (split) tf.unregisterKernel(NormsBackwardTraining, 'webgl');
   try {
     const out: Record<string, CaseResult> = {};
-    for (const c of cases) out[c.name] = guarded(() => checkCase(tf, ops, c));
+    for (const c of cases) out[c.name] = guardedSync(() => checkCase(tf, ops, c));
     return out;
   } finally {
     if (split) tf.registerKernel(fused);
@@ -259,7 +237,7 @@ async function runSpecial(cases: SpecialCase[]): Promise<Record<string, CaseResu
       out[c.name] = {bad: [], leakedTensors: 0, leakedBytes: 0, error: `cpu reference failed: ${(e as Error).message}`};
       continue;
     }
-    out[c.name] = guarded(() => diff(c, evaluate(c, c.input ?? 'upload'), want, c.rtol ?? 1e-4));
+    out[c.name] = guardedSync(() => diff(c, evaluate(c, c.input ?? 'upload'), want, c.rtol ?? 1e-4));
   }
   return out;
 }
@@ -331,7 +309,7 @@ async function runKernels(cases: KernelCase[]): Promise<Record<string, CaseResul
   const out: Record<string, CaseResult> = {};
   for (const k of cases) {
     const want = await onBackend('cpu', () => kernelOutputs(k));
-    out[k.name] = guarded(() => {
+    out[k.name] = guardedSync(() => {
       const got = kernelOutputs(k);
       if (got.length !== want.length) return [`${got.length} outputs, expected ${want.length}`];
       return got.flatMap((g, i) => compare(KERNEL_OUTPUT_NAMES[i], g, {shape: [want[i].length], data: Array.from(want[i])}));
@@ -358,19 +336,19 @@ function runLeaks(): Record<string, CaseResult> {
     const b = tf.randomNormal([C]);
     // Moves the inputs to the GPU first: their textures are theirs, not a leak.
     tf.dispose(tf.tidy(() => f(x, g, b).map((t) => tf.clone(t))));
-    out[`${name}: forward`] = guarded(() => {
+    out[`${name}: forward`] = guardedSync(() => {
       const r = tf.tidy(() => f(x, g, b).map((t) => tf.clone(t)));
       r.forEach((t) => t.dataSync());
       tf.dispose(r);
       return [];
     });
-    out[`${name}: tf.grads`] = guarded(() => {
+    out[`${name}: tf.grads`] = guardedSync(() => {
       const gs = tf.grads((a: T, c: T, d: T) => tf.sum(tf.square(f(a, c, d)[0])))([x, g, b]);
       gs.forEach((t) => t.dataSync());
       tf.dispose(gs);
       return [];
     });
-    out[`${name}: tf.variableGrads`] = guarded(() => {
+    out[`${name}: tf.variableGrads`] = guardedSync(() => {
       const xv = tf.variable(x);
       const {value, grads} = tf.variableGrads(() => tf.sum(tf.square(f(xv, g, b)[0])) as tf.Scalar, [xv]);
       Object.values(grads).forEach((t) => t.dataSync());

@@ -10,6 +10,7 @@ import * as norms from '../../src/index.js';
 import '../../src/webgl.js';
 import type {ThreadGroupHandle} from '../../src/collective/index.js';
 import type {FixtureTensor} from '../support/fixtures.js';
+import {gpuBytes} from './guard.js';
 import type {RankEnv, RankReply, RankTask} from './sync_protocol.js';
 
 type T = tf.Tensor;
@@ -46,7 +47,6 @@ async function init(handle: ThreadGroupHandle, r: number): Promise<RankEnv> {
   };
 }
 
-const gpuBytes = () => (tf.memory() as unknown as {numBytesInGPU: number}).numBytesInGPU;
 const arr = (t: T) => Array.from(t.dataSync());
 const tensor = (f: FixtureTensor | null) => (f ? tf.tensor(f.data, f.shape, 'float32') : undefined);
 
