@@ -14,8 +14,9 @@ if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
   touch "$stamp"
 fi
 
-# Headless Chromium for the webgl suite and benchmarks (Debian's package, never a download).
-bash scripts/setup-chromium.sh
+# Debian packages: chromium for the webgl suites and benchmarks (never a downloaded browser),
+# python3-pip, g++ and make for the tfjs-node addon below.
+bash scripts/setup-debian.sh
 
 # A loadable @tensorflow/tfjs-node: the normal package when it loads, else its addon built from
 # the npm package's source against libtensorflow from PyPI (cached under .cache/tfjs-node/).

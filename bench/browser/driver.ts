@@ -8,7 +8,7 @@
  * true})` serves the page's folder from a local http server on 127.0.0.1 with the COOP/COEP
  * headers instead. `buildPage(entry, dir, {workers})` bundles Web Worker scripts next to it.
  *
- * Never downloads a browser: it uses /usr/bin/chromium (scripts/setup-chromium.sh installs it).
+ * Never downloads a browser: it uses /usr/bin/chromium (scripts/setup-debian.sh installs it).
  */
 import {existsSync, mkdirSync, readFile, writeFileSync} from 'node:fs';
 import {createServer, type Server} from 'node:http';
@@ -114,7 +114,7 @@ export interface OpenOptions {
 /** Launches Chromium and opens `html`; throws (never skips) if Chromium is missing. */
 export async function openPage(html: string, onLog?: (line: string) => void, opts: OpenOptions = {}): Promise<BrowserPage> {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} not found: run scripts/setup-chromium.sh (as root) to install Debian's chromium`);
+    throw new Error(`${CHROMIUM} not found: run scripts/setup-debian.sh (as root) to install Debian's chromium`);
   }
   const browser = await chromium.launch({executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true});
   const page = await browser.newPage();
