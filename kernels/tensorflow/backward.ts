@@ -1,10 +1,10 @@
 /** The backward kernels' computations: the reduction paths and `FusedBatchNormGradV3`. */
 import type {TensorInfo} from '@tensorflow/tfjs-core';
 import {activationGrad, activationGradFromOutput, invertActivation} from './activations.js';
-import {centered} from './forward.js';
+import {centered, channelAffine} from './forward.js';
 import {allZero, Params, perChannel, rstd, type Affine, type NormLayout} from './layout.js';
 import {fbnPlan, nativePaths, rawStatisticsExact} from './paths.js';
-import {partialSums, slotTensor, workView} from './statistics.js';
+import {forEachPartial, partialSums, slotTensor, workView} from './statistics.js';
 import type {Eager, H} from './tf_exec.js';
 
 export interface BackwardInputs {
@@ -122,13 +122,7 @@ export class Backward {
       z = e.add(t, q.tensor('beta', L.chanShape));
       e.free(t);
     } else {
-      const gamma = q.gamma;
-      const beta = q.beta;
-      const A = perChannel(L, (s, c) => gamma[c] * this.rho[s]);
-      const B = perChannel(L, (s, c) => beta[c] - this.mu[s] * this.rho[s] * gamma[c]);
-      const t = e.mul(this.u, e.f32(A, L.coefShape));
-      z = e.add(t, e.f32(B, L.coefShape));
-      e.free(t);
+      z = channelAffine(e, this.u, L, q, this.rho, this.mu);
     }
     const dz = activationGrad(e, dy, z, q.p.activation, q.p.alpha);
     e.free(z);
@@ -161,7 +155,7 @@ export class Backward {
     const dzu = e.mul(this.dz, this.u);
     const s = partialSums(e, L, this.dz, dzu);
     e.free(dzu);
-    s.index((i, slot) => {
+    forEachPartial(L, s.P, (i, slot) => {
       const c = i % v.C;
       const a = s.a[i];
       const b = this.rho[slot] * (s.b[i] - this.mu[slot] * a);

@@ -19,12 +19,27 @@ export function slotTensor(e: Eager, L: NormLayout, values: ArrayLike<number>): 
     : e.f32(perChannel(L, (s) => values[s]), L.coefShape);
 }
 
+/**
+ * The shift of raw sums: the mean rounded to float32, the remainder as offset. The raw path is
+ * taken only where the float32 mean is exact enough for x̂, so no first element is read (a
+ * `Slice`, ~15 µs a call).
+ */
+export function meanShift(mean: ArrayLike<number>): {shift: Float32Array; offset: Float64Array} {
+  const shift = new Float32Array(mean.length);
+  const offset = new Float64Array(mean.length);
+  for (let s = 0; s < mean.length; s++) {
+    shift[s] = mean[s];
+    offset[s] = mean[s] - shift[s];
+  }
+  return {shift, offset};
+}
+
 /** The first element of each slot (the contract's `shift`), read from `x`'s work view. */
 export function slotShift(e: Eager, xw: H, L: NormLayout): Float32Array {
   const {v, P} = L;
   if (L.rowcol) {
     const k = e.slice(xw, L.R.map(() => 0), L.slotShape);
-    const values = Float32Array.from(e.read(k));
+    const values = e.read(k);
     e.free(k);
     return values;
   }
@@ -53,19 +68,29 @@ export interface SlotStats {
 /** Per-slot mean and biased variance from `Sum(u)` and `EuclideanNorm(u)` over the slots' axes. */
 export function momentsOf(e: Eager, L: NormLayout, u: H): {mean: Float64Array; variance: Float64Array} {
   const {v} = L;
-  const {a: s1, b: s2, index} = partialSums(e, L, u, 'EuclideanNorm');
-  const sum1 = new Float64Array(v.slots);
-  const sum2 = new Float64Array(v.slots);
-  index((i, slot) => {
-    sum1[slot] += s1[i];
-    sum2[slot] += s2[i] * s2[i];
-  });
+  const {a: s1, b: s2, P} = partialSums(e, L, u, 'EuclideanNorm');
+  // Straight loops, no per-element callbacks: this host work is part of every forward's fixed cost.
   const mean = new Float64Array(v.slots);
   const variance = new Float64Array(v.slots);
+  if (s1.length === v.slots) {
+    // One partial sum per slot comes in slot order (rows, or (sample, channel) with a slot each).
+    for (let s = 0; s < v.slots; s++) {
+      mean[s] = s1[s];
+      variance[s] = s2[s] * s2[s];
+    }
+  } else {
+    for (let p = 0, i = 0; p < P; p++) {
+      for (let c = 0; c < v.C; c++, i++) {
+        const slot = slotOf(v, p, c);
+        mean[slot] += s1[i];
+        variance[slot] += s2[i] * s2[i];
+      }
+    }
+  }
   for (let s = 0; s < v.slots; s++) {
-    const m = sum1[s] / v.count;
+    const m = mean[s] / v.count;
     mean[s] = m;
-    variance[s] = Math.max(0, sum2[s] / v.count - m * m);
+    variance[s] = Math.max(0, variance[s] / v.count - m * m);
   }
   return {mean, variance};
 }
@@ -81,15 +106,11 @@ export function momentsOf(e: Eager, L: NormLayout, u: H): {mean: Float64Array; v
  * like 1000 + 0.01·noise) again on `d = x − shift`, with each slot's first element as shift.
  */
 export function slotStats(e: Eager, xIn: TensorInfo, L: NormLayout): SlotStats {
-  const {v} = L;
   const xw = workView(e, e.input(xIn), L);
   if (nativePaths.rawInputs) {
     const raw = momentsOf(e, L, xw);
     if (rawStatisticsExact(raw.mean, raw.variance, RAW_SUMS_LIMIT)) {
-      const shift = slotShift(e, xw, L);
-      const offset = new Float64Array(v.slots);
-      for (let s = 0; s < v.slots; s++) offset[s] = raw.mean[s] - shift[s];
-      return {shift, offset, variance: raw.variance, d: xw, dMean: raw.mean};
+      return {...meanShift(raw.mean), variance: raw.variance, d: xw, dMean: raw.mean};
     }
   }
   const shift = slotShift(e, xw, L);
@@ -102,10 +123,10 @@ export function slotStats(e: Eager, xIn: TensorInfo, L: NormLayout): SlotStats {
 
 /**
  * `Sum(a)` and `Sum(b)` (or `EuclideanNorm(a)`) per (sample, channel), per slot (row-column),
- * or per channel (batch merged in TensorFlow), with `index(f)` mapping each value to its slot.
+ * or per channel (batch merged in TensorFlow, `P` = 1); `forEachPartial` maps each value to its slot.
  */
 export function partialSums(e: Eager, L: NormLayout, a: H, second: H | 'EuclideanNorm'):
-    {a: Float32Array; b: Float32Array; P: number; index: (f: (i: number, slot: number) => void) => void} {
+    {a: Float32Array; b: Float32Array; P: number} {
   const {v} = L;
   let axes: number[];
   let P: number;
@@ -122,17 +143,20 @@ export function partialSums(e: Eager, L: NormLayout, a: H, second: H | 'Euclidea
   }
   const ra = e.reduce('Sum', a, axes);
   const rb = second === 'EuclideanNorm' ? e.reduce('EuclideanNorm', a, axes) : e.reduce('Sum', second, axes);
-  const va = Float32Array.from(e.read(ra));
-  const vb = Float32Array.from(e.read(rb));
+  const va = e.read(ra);
+  const vb = e.read(rb);
   e.free(ra, rb);
-  const index = (f: (i: number, slot: number) => void) => {
-    if (L.rowcol) {
-      for (let s = 0; s < v.slots; s++) f(s, s);
-    } else {
-      for (let p = 0; p < P; p++) for (let c = 0; c < v.C; c++) f(p * v.C + c, slotOf(v, p, c));
-    }
-  };
-  return {a: va, b: vb, P, index};
+  return {a: va, b: vb, P};
+}
+
+/** Calls `f(i, slot)` for each value `i` of `partialSums`' results. */
+export function forEachPartial(L: NormLayout, P: number, f: (i: number, slot: number) => void): void {
+  const {v} = L;
+  if (L.rowcol) {
+    for (let s = 0; s < v.slots; s++) f(s, s);
+  } else {
+    for (let p = 0; p < P; p++) for (let c = 0; c < v.C; c++) f(p * v.C + c, slotOf(v, p, c));
+  }
 }
 
 export interface StatsOutputs {
@@ -147,7 +171,7 @@ export function statsOutputs(shift: Float32Array, offset: ArrayLike<number>, var
   const n = shift.length;
   const m = new Float32Array(n);
   for (let i = 0; i < n; i++) m[i] = mean ? mean[i] : shift[i] + offset[i];
-  return {mean: m, variance: Float32Array.from(variance), shift, meanOffset: Float32Array.from(offset)};
+  return {mean: m, variance: new Float32Array(variance), shift, meanOffset: new Float32Array(offset)};
 }
 
 /** `NormsMoments`. */

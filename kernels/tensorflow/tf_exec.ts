@@ -163,7 +163,7 @@ export class Eager {
     return {id, shape: [values.length]};
   }
 
-  /** The values of a (small) handle. */
+  /** The values of a (small) handle: a fresh copy (the binding copies out of TensorFlow). */
   read(h: H): Float32Array {
     return this.binding.tensorDataSync(h.id) as Float32Array;
   }
