@@ -2,7 +2,7 @@ import {op, type Tensor, type TensorLike} from '@tensorflow/tfjs-core';
 import {channelNormArgs} from './channel_args.js';
 import {normalize} from './normalize.js';
 import type {GroupNormOptions} from './types.js';
-import {channelAxis, checkDataFormat, checkOptions, fail, floatInput} from './validate.js';
+import {checkOptions, fail} from './validate.js';
 
 const OPTIONS = ['groups', 'gamma', 'beta', 'epsilon', 'dataFormat', 'activation', 'alpha'] as const;
 
@@ -22,14 +22,12 @@ function groupNorm_(x: Tensor | TensorLike, opts: GroupNormOptions): Tensor {
   const name = 'groupNorm';
   if (opts === undefined) fail(name, `options with 'groups' are required`);
   checkOptions(name, opts, OPTIONS);
-  const $x = floatInput(name, 'x', x);
-  const C = $x.shape[channelAxis($x.rank, checkDataFormat(name, opts.dataFormat))];
   const {groups} = opts;
   if (typeof groups !== 'number' || !Number.isInteger(groups) || groups < 1) {
     fail(name, `'groups' must be a positive integer, got ${String(groups)}`);
   }
-  if (C % groups !== 0) fail(name, `'groups' (${groups}) must divide the number of channels (${C})`);
-  const a = channelNormArgs(name, $x, opts, {groups, perSample: true});
+  const a = channelNormArgs(name, x, opts, {groups, perSample: true});
+  if (a.C % groups !== 0) fail(name, `'groups' (${groups}) must divide the number of channels (${a.C})`);
   return normalize(a.x, a.attrs, [a.C], {gamma: a.gamma, beta: a.beta, training: true}).y;
 }
 

@@ -33,7 +33,8 @@ export function paramInput(op: string, name: string, t: Tensor | undefined,
   if (!isTensor(t)) fail(op, `'${name}' must be a tensor`);
   if (t.isDisposed) fail(op, `'${name}' is disposed`);
   if (t.dtype !== 'float32') fail(op, `'${name}' must be a float32 tensor, got ${t.dtype}`);
-  const ok = t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]);
+  let ok = t.shape.length === shape.length;
+  for (let i = 0; ok && i < shape.length; i++) ok = t.shape[i] === shape[i];
   if (!ok) fail(op, `'${name}' must have shape [${shape}] (${what}), got [${t.shape}]`);
   return t;
 }
