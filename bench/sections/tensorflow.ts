@@ -16,6 +16,7 @@ import '../../src/node.js';
 import {nativePaths} from '../../kernels/tensorflow/norm_graph.js';
 import type {SectionResult} from '../report.js';
 import {timeInterleaved, timeWorkloads, type TimeOptions} from '../interleave.js';
+import {forwardCostTable} from './tensorflow_cost.js';
 import {SHAPES, yardstick} from '../workloads.js';
 
 type TF = typeof tfType;
@@ -128,7 +129,8 @@ export async function runTensorflow(opts: TimeOptions, log: (s: string) => void)
     ? (t: T[]) => { tf.tidy(() => tf.slice(tf.reshape(t[0], [-1]), 0, 1)).dataSync(); }
     : () => {};
   const rows = timeWorkloads(tf, norms, sync, opts, log);
-  const markdown = alternativesTable(tf, info.isUsingGpuDevice, sync, opts, log);
+  const markdown = alternativesTable(tf, info.isUsingGpuDevice, sync, opts, log) + '\n\n' +
+    (info.isUsingGpuDevice ? '' : forwardCostTable(tf, opts, log));
   return {
     section: 'tensorflow', backend: 'tensorflow',
     environment: `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ` +
