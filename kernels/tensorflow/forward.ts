@@ -1,7 +1,7 @@
 /** The forward kernels' computations: training (batch statistics) and the apply with given ones. */
 import type {TensorInfo} from '@tensorflow/tfjs-core';
 import {activate} from './activations.js';
-import {Params, rstd, slotOf, type Affine, type NormLayout} from './layout.js';
+import {Params, perChannel, rstd, type Affine, type NormLayout} from './layout.js';
 import {fbnPlan, mklLayerNormAvailable, nativePaths, rawStatisticsExact, type FbnPlan} from './paths.js';
 import {meanShift, slotShift, slotStats, slotTensor, statsOutputs, workView, type StatsOutputs} from './statistics.js';
 import type {Eager, H} from './tf_exec.js';
@@ -35,23 +35,14 @@ export function applyFromCentered(e: Eager, d: H, L: NormLayout, q: Params, offs
 
 /**
  * `u·A + B` with `A = gamma·rstd` and `B = beta − center·A` per (sample, channel) of the channel
- * form: one multiply-add per element, the tables built in one host loop.
+ * form: one multiply-add per element.
  */
 export function channelAffine(e: Eager, u: H, L: NormLayout, q: Params, r: ArrayLike<number>,
                               center: ArrayLike<number>): H {
-  const {v, P} = L;
   const gamma = q.gamma;
   const beta = q.beta;
-  const A = new Float32Array(P * v.C);
-  const B = new Float32Array(P * v.C);
-  for (let p = 0, i = 0; p < P; p++) {
-    for (let c = 0; c < v.C; c++, i++) {
-      const s = slotOf(v, p, c);
-      const a = gamma[c] * r[s];
-      A[i] = a;
-      B[i] = beta[c] - center[s] * a;
-    }
-  }
+  const A = perChannel(L, (s, c) => gamma[c] * r[s]);
+  const B = perChannel(L, (s, c) => beta[c] - center[s] * gamma[c] * r[s]);
   const t = e.mul(u, e.f32(A, L.coefShape));
   const z = e.add(t, e.f32(B, L.coefShape));
   e.free(t);

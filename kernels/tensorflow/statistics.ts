@@ -69,24 +69,12 @@ export interface SlotStats {
 export function momentsOf(e: Eager, L: NormLayout, u: H): {mean: Float64Array; variance: Float64Array} {
   const {v} = L;
   const {a: s1, b: s2, P} = partialSums(e, L, u, 'EuclideanNorm');
-  // Straight loops, no per-element callbacks: this host work is part of every forward's fixed cost.
   const mean = new Float64Array(v.slots);
   const variance = new Float64Array(v.slots);
-  if (s1.length === v.slots) {
-    // One partial sum per slot comes in slot order (rows, or (sample, channel) with a slot each).
-    for (let s = 0; s < v.slots; s++) {
-      mean[s] = s1[s];
-      variance[s] = s2[s] * s2[s];
-    }
-  } else {
-    for (let p = 0, i = 0; p < P; p++) {
-      for (let c = 0; c < v.C; c++, i++) {
-        const slot = slotOf(v, p, c);
-        mean[slot] += s1[i];
-        variance[slot] += s2[i] * s2[i];
-      }
-    }
-  }
+  forEachPartial(L, P, (i, slot) => {
+    mean[slot] += s1[i];
+    variance[slot] += s2[i] * s2[i];
+  });
   for (let s = 0; s < v.slots; s++) {
     const m = mean[s] / v.count;
     mean[s] = m;
