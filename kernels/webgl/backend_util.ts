@@ -5,7 +5,7 @@
  * Only types come from @tensorflow/tfjs-backend-webgl (an optional peer dependency); at run time
  * everything goes through the backend object the engine hands to the kernel.
  */
-import {env, getKernel, type DataType, type TensorInfo} from '@tensorflow/tfjs-core';
+import {env, getKernel, type DataType, type KernelConfig, type TensorInfo} from '@tensorflow/tfjs-core';
 import type {GPGPUProgram, MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 
 export type WebGLBackend = MathBackendWebGL;
@@ -158,6 +158,25 @@ export function gpuPathAvailable(inputs: object = {}): boolean {
       'context\'s textures.');
   }
   return ok;
+}
+
+type KernelPath<I, A, O> = (backend: WebGLBackend, inputs: I, attrs: A) => O;
+
+/**
+ * A webgl kernel config that runs the fused GLSL path where `gpuPathAvailable` for its inputs,
+ * else the path composed of tfjs kernels.
+ */
+export function webglKernel<I extends object, A, O extends TensorInfo | TensorInfo[]>(
+    kernelName: string, gpu: KernelPath<I, A, O>, fallback: KernelPath<I, A, O>): KernelConfig {
+  return {
+    kernelName,
+    backendName: 'webgl',
+    kernelFunc: ({inputs, backend, attrs}) => {
+      const ins = inputs as unknown as I;
+      const path = gpuPathAvailable(ins) ? gpu : fallback;
+      return path(backend as WebGLBackend, ins, attrs as unknown as A);
+    },
+  };
 }
 
 /** For tests: forget that the fallback warning was given. */

@@ -154,7 +154,7 @@ function slotVector(o: Ops, t: TensorInfo, slots: number): TensorInfo {
   return o.reshape(t, [slots]);
 }
 
-export function momentsFallback(b: WebGLBackend, x: TensorInfo, a: NormApplyAttrs): TensorInfo[] {
+export function momentsFallback(b: WebGLBackend, {x}: {x: TensorInfo}, a: NormApplyAttrs): TensorInfo[] {
   return withOps(b, (o) => {
     const v = normView(x.shape, a);
     const w = new Views(o, v, x.shape);
@@ -164,8 +164,9 @@ export function momentsFallback(b: WebGLBackend, x: TensorInfo, a: NormApplyAttr
   });
 }
 
-export function normalizeTrainingFallback(b: WebGLBackend, x: TensorInfo, gamma: TensorInfo | undefined,
-                                          beta: TensorInfo | undefined, a: NormApplyAttrs): TensorInfo[] {
+export function normalizeTrainingFallback(b: WebGLBackend,
+                                          {x, gamma, beta}: {x: TensorInfo; gamma?: TensorInfo; beta?: TensorInfo},
+                                          a: NormApplyAttrs): TensorInfo[] {
   return withOps(b, (o) => {
     const v = normView(x.shape, a);
     const w = new Views(o, v, x.shape);

@@ -133,7 +133,7 @@ function withScratch<T>(b: WebGLBackend, f: (sc: Scratch) => T): T {
   }
 }
 
-export function momentsWebGL(b: WebGLBackend, x: TensorInfo, a: NormApplyAttrs): TensorInfo[] {
+export function momentsWebGL(b: WebGLBackend, {x}: {x: TensorInfo}, a: NormApplyAttrs): TensorInfo[] {
   return withScratch(b, (sc) => {
     const v = normView(x.shape, a);
     const [xp] = packedInputs(b, [x], sc);
@@ -142,8 +142,9 @@ export function momentsWebGL(b: WebGLBackend, x: TensorInfo, a: NormApplyAttrs):
   });
 }
 
-export function normalizeTrainingWebGL(b: WebGLBackend, x: TensorInfo, gamma: TensorInfo | undefined,
-                                       beta: TensorInfo | undefined, a: NormApplyAttrs): TensorInfo[] {
+export function normalizeTrainingWebGL(b: WebGLBackend,
+                                       {x, gamma, beta}: {x: TensorInfo; gamma?: TensorInfo; beta?: TensorInfo},
+                                       a: NormApplyAttrs): TensorInfo[] {
   return withScratch(b, (sc) => {
     const v = normView(x.shape, a);
     const [xp] = packedInputs(b, [x], sc);
