@@ -27,13 +27,7 @@ export function activationGrad(e: Eager, dy: H, z: H, act: NormActivation, alpha
     case 'leakyRelu': return e.leakyReluGrad(dy, z, alpha);
     case 'elu': {
       // EluGrad gives dy·exp(z) for z < 0; LeakyReluGrad then scales z ≤ 0 by alpha.
-      const t = e.elu(z);
-      const g = e.eluGrad(dy, t);
-      e.free(t);
-      if (alpha === 1) return g;
-      const r = e.leakyReluGrad(g, z, alpha);
-      e.free(g);
-      return r;
+      return eluGradScaled(e, dy, e.elu(z), z, alpha);
     }
     default: return dy;
   }
@@ -59,19 +53,26 @@ export function invertActivation(e: Eager, y: H, act: NormActivation, alpha: num
   }
 }
 
+/**
+ * `EluGrad(dy, t)` (freeing `t`), then scaled by `alpha` where `sign ≤ 0` with `LeakyReluGrad`:
+ * `t` is `elu(z)` (or `y / alpha`), `sign` is `z` (or `y`), which share their sign.
+ */
+function eluGradScaled(e: Eager, dy: H, t: H, sign: H, alpha: number): H {
+  const g = e.eluGrad(dy, t);
+  e.free(t);
+  if (alpha === 1) return g;
+  const r = e.leakyReluGrad(g, sign, alpha);
+  e.free(g);
+  return r;
+}
+
 /** `dy · act'(z)` read from `y = act(z)`. */
 export function activationGradFromOutput(e: Eager, dy: H, y: H, act: NormActivation, alpha: number): H {
   switch (act) {
     case 'leakyRelu': return e.leakyReluGrad(dy, y, alpha);
     case 'elu': {
       // y ≤ 0: dy·(y + alpha) = alpha · EluGrad(dy, y/alpha).
-      const t = e.mul(y, e.f32([1 / alpha], []));
-      const g = e.eluGrad(dy, t);
-      e.free(t);
-      if (alpha === 1) return g;
-      const r = e.leakyReluGrad(g, y, alpha);
-      e.free(g);
-      return r;
+      return eluGradScaled(e, dy, e.mul(y, e.f32([1 / alpha], [])), y, alpha);
     }
     case 'relu': throw new Error('tfjs-norms: relu is not invertible; the backward from the output needs ' +
       'leakyRelu, elu or linear');

@@ -90,22 +90,9 @@ export class ReducePartialsProgram implements GPGPUProgram {
     const el = (f: string) => `x_el(${f})`;
     switch (p.kind) {
       case 'rowrun': {
-        const runLen = p.runLen!, runStride = p.runStride!, total = p.runLen! * p.runs!;
         const baseT = `(${baseRowGlsl(p, 's')} / ${L.R2}) * ${L.TB}`;
         if (stats) shifts = `vec4 kv = vec4(x_at(${baseT}).x);`;
-        loop = `
-  int s = ${imod('item', p.slots)}; int k = ${idiv('item', p.slots)};
-  int o = k * ${p.T}; int oEnd = min(o + ${p.T}, ${total});
-  int run = ${idiv('o', runLen)}; int within = o - run * ${runLen};
-  int t = ${baseT} + run * ${runStride} + within;
-  ${shifts}
-  ${hoisted.glsl}
-  for (int i = 0; i < ${p.T}; i++) {
-    if (o + i >= oEnd) break;
-    ${texelStep('t')}
-    t++; within++;
-    if (within == ${runLen}) { within = 0; t += ${runStride - runLen}; }
-  }`;
+        loop = runsLoop(p, 'o', 't', baseT, `${shifts}\n  ${hoisted.glsl}`, texelStep);
         result = stats ? singleStats() : 'setOutput(vec4(dot(s1, vec4(1.0)), dot(s2, vec4(1.0)), 0.0, 0.0));';
         break;
       }
@@ -160,22 +147,9 @@ export class ReducePartialsProgram implements GPGPUProgram {
         break;
       }
       default: {
-        const runLen = p.runLen!, runStride = p.runStride!, total = p.runLen! * p.runs!;
         const base = firstElementGlsl(p, 's');
         if (stats) shifts = `vec4 kv = vec4(${el(base)});`;
-        loop = `
-  int s = ${imod('item', p.slots)}; int k = ${idiv('item', p.slots)};
-  int e = k * ${p.T}; int eEnd = min(e + ${p.T}, ${total});
-  int run = ${idiv('e', runLen)}; int within = e - run * ${runLen};
-  int f = ${base} + run * ${runStride} + within;
-  ${shifts}
-  ${hoisted.glsl}
-  for (int i = 0; i < ${p.T}; i++) {
-    if (e + i >= eEnd) break;
-    ${texelStep('f')}
-    f++; within++;
-    if (within == ${runLen}) { within = 0; f += ${runStride - runLen}; }
-  }`;
+        loop = runsLoop(p, 'e', 'f', base, `${shifts}\n  ${hoisted.glsl}`, texelStep);
         result = stats ? singleStats() : 'setOutput(vec4(s1.x, s2.x, 0.0, 0.0));';
       }
     }
@@ -267,6 +241,27 @@ function perTexelTables(p: ReducePlan, sums: SumsSpec, map: TexelMap, comps: num
       ctGrid: h.ct ? undefined : sums.ctGrid, stGrid: needSt ? sums.stGrid : undefined,
       slotTexels: [{kind: ST_S, fields: {sh: 'x', off: 'y', rs: 'z'}}]}),
   ].join('\n    ');
+}
+
+/**
+ * The loop over an item of slot `s`: `T` consecutive elements (texels for `rowrun`) counted by
+ * `cur`, read at `pos` from `base` along runs of `runLen` that start `runStride` apart.
+ */
+function runsLoop(p: ReducePlan, cur: string, pos: string, base: string, prelude: string,
+                  step: (pos: string) => string): string {
+  const runLen = p.runLen!, runStride = p.runStride!, total = runLen * p.runs!;
+  return `
+  int s = ${imod('item', p.slots)}; int k = ${idiv('item', p.slots)};
+  int ${cur} = k * ${p.T}; int ${cur}End = min(${cur} + ${p.T}, ${total});
+  int run = ${idiv(cur, runLen)}; int within = ${cur} - run * ${runLen};
+  int ${pos} = ${base} + run * ${runStride} + within;
+  ${prelude}
+  for (int i = 0; i < ${p.T}; i++) {
+    if (${cur} + i >= ${cur}End) break;
+    ${step(pos)}
+    ${pos}++; within++;
+    if (within == ${runLen}) { within = 0; ${pos} += ${runStride - runLen}; }
+  }`;
 }
 
 function singleStats(): string {
