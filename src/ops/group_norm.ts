@@ -2,7 +2,7 @@ import {op, type Tensor, type TensorLike} from '@tensorflow/tfjs-core';
 import {channelNormArgs} from './channel_args.js';
 import {normalize} from './normalize.js';
 import type {GroupNormOptions} from './types.js';
-import {checkOptions, fail} from './validate.js';
+import {checkOptions, checkStatisticsCount, fail} from './validate.js';
 
 const OPTIONS = ['groups', 'gamma', 'beta', 'epsilon', 'dataFormat', 'activation', 'alpha'] as const;
 
@@ -28,6 +28,7 @@ function groupNorm_(x: Tensor | TensorLike, opts: GroupNormOptions): Tensor {
   }
   const a = channelNormArgs(name, x, opts, {groups, perSample: true});
   if (a.C % groups !== 0) fail(name, `'groups' (${groups}) must divide the number of channels (${a.C})`);
+  checkStatisticsCount(name, a.x.shape, a.attrs);
   return normalize(a.x, a.attrs, [a.C], {gamma: a.gamma, beta: a.beta, training: true}).y;
 }
 

@@ -1,6 +1,6 @@
 import {
   customGrad, engine, fill, type GradSaveFunc, op, reshape, tensor1d, type NamedTensorMap, type Tensor, type Tensor1D,
-  type TensorLike,
+  type TensorLike, type Variable,
 } from '@tensorflow/tfjs-core';
 import {type CollectiveGroup, resolveGroup} from '../collective/group.js';
 import {invertibleGamma} from '../gradients/abn_grads.js';
@@ -36,6 +36,10 @@ export interface InplaceABNResult extends BatchNormResult {
 const OPTIONS = ['training', 'gamma', 'beta', 'epsilon', 'dataFormat', 'activation', 'alpha', 'mean', 'variance',
   'group', 'inPlace'] as const;
 export const INVERTIBLE: readonly NormActivation[] = ['leakyRelu', 'elu', 'linear'];
+
+function isVariable(x: unknown): x is Variable {
+  return typeof x === 'object' && x !== null && 'trainable' in x && typeof (x as Variable).assign === 'function';
+}
 
 /**
  * Disposes `x` and makes any later use of it (which tfjs would otherwise report as a TypeError
@@ -101,6 +105,10 @@ function inplaceABN_(x: Tensor | TensorLike, opts: InplaceABNOptions): InplaceAB
   if (opts === undefined) fail(name, `options with 'training' are required`);
   checkOptions(name, opts, OPTIONS);
   if (typeof opts.training !== 'boolean') fail(name, `'training' must be true or false, got ${String(opts.training)}`);
+  // Releasing a variable would dispose the model's weights (tfjs variables hold their memory).
+  if (opts.inPlace && isVariable(x)) {
+    fail(name, `'inPlace: true' cannot release 'x': it is the tf.Variable '${x.name}' (pass a tensor, or drop inPlace)`);
+  }
   const a = channelNormArgs(name, x, {...opts, activation: opts.activation ?? 'leakyRelu'},
                             {groups: 0, perSample: false, activations: INVERTIBLE});
   const {C, attrs} = a;

@@ -1,7 +1,7 @@
 import {op, type Tensor, type TensorLike} from '@tensorflow/tfjs-core';
 import {normalize} from './normalize.js';
 import type {LayerNormOptions} from './types.js';
-import {checkEpsilon, checkOptions, fail, floatInput, paramInput} from './validate.js';
+import {checkEpsilon, checkOptions, checkStatisticsCount, fail, floatInput, paramInput} from './validate.js';
 
 const OPTIONS = ['axes', 'gamma', 'beta', 'epsilon'] as const;
 
@@ -48,6 +48,7 @@ function layerNorm_(x: Tensor | TensorLike, opts: LayerNormOptions = {}): Tensor
     layout: 'NSC' as const, batchAxes: $x.rank - k, channelAxes: k, groups: 1, perSample: true,
     epsilon, activation: 'linear' as const, alpha: 0,
   };
+  checkStatisticsCount(name, $x.shape, attrs);
   return normalize($x, attrs, paramShape, {gamma, beta, training: true}).y;
 }
 

@@ -1,8 +1,9 @@
 /**
  * Argument checks shared by the ops. Every message names the op and the argument.
  */
-import {tensor, type Tensor, type TensorLike} from '@tensorflow/tfjs-core';
-import {NORM_ACTIVATIONS, type NormActivation} from '../kernel_names.js';
+import {tensor, type Tensor, type TensorLike, util} from '@tensorflow/tfjs-core';
+import {NORM_ACTIVATIONS, type NormActivation, type NormViewAttrs} from '../kernel_names.js';
+import {normView} from '../norm_view.js';
 import type {DataFormat} from './types.js';
 
 export function fail(op: string, message: string): never {
@@ -17,6 +18,8 @@ function isTensor(t: unknown): t is Tensor {
 export function floatInput(op: string, name: string, x: Tensor | TensorLike,
                            minRank = 2, maxRank = 5): Tensor {
   if (x == null) fail(op, `'${name}' is required`);
+  // Strings would become NaN under a float32 conversion: refuse them as a string tensor is.
+  if (!isTensor(x) && util.inferDtype(x) === 'string') fail(op, `'${name}' must be numbers, got strings`);
   const t = isTensor(x) ? x : tensor(x as TensorLike, undefined, 'float32');
   if (t.isDisposed) fail(op, `'${name}' is disposed`);
   if (t.dtype !== 'float32') fail(op, `'${name}' must be a float32 tensor, got ${t.dtype}`);
@@ -37,6 +40,18 @@ export function paramInput(op: string, name: string, t: Tensor | undefined,
   for (let i = 0; ok && i < shape.length; i++) ok = t.shape[i] === shape[i];
   if (!ok) fail(op, `'${name}' must have shape [${shape}] (${what}), got [${t.shape}]`);
   return t;
+}
+
+/**
+ * Refuses statistics over zero elements (e.g. layerNorm over an axis of size 0): their mean is
+ * undefined, and backends would disagree (an empty result on one, a raw TensorFlow error on
+ * another). Inputs with no statistics slots at all (an empty batch) pass.
+ */
+export function checkStatisticsCount(op: string, shape: readonly number[], view: NormViewAttrs): void {
+  const v = normView(shape, view);
+  if (v.slots > 0 && v.count === 0) {
+    fail(op, `'x' of shape [${shape}] leaves nothing to normalize over: each mean and variance would cover 0 elements`);
+  }
 }
 
 export function checkOptions(op: string, opts: object | undefined, allowed: readonly string[]): void {
