@@ -51,8 +51,9 @@ export function buildProgram(): Command {
       if (v !== 'sync' && v !== 'plain') throw new InvalidArgumentError("must be 'sync' or 'plain'");
       return v;
     })
-    .action((modelPath: string, outDir: string, opts: {to: 'sync' | 'plain'}) => {
-      const r = convertModelFile(modelPath, outDir, opts.to);
+    .option('--force', "allow the output folder to be the model's own folder (replaces its model.json)", false)
+    .action((modelPath: string, outDir: string, opts: {to: 'sync' | 'plain'; force: boolean}) => {
+      const r = convertModelFile(modelPath, outDir, opts.to, {force: opts.force});
       process.stdout.write(`wrote ${r.modelJson} and ${r.weights.length} weight file(s)\n`);
     });
   return program;
