@@ -4,7 +4,7 @@
  */
 import {Command, InvalidArgumentError} from 'commander';
 import {convertModelFile} from './convert_command.js';
-import {launch} from './launch.js';
+import {DEFAULT_GRACE_MS, launch} from './launch.js';
 import {version} from '../version.js';
 
 function positiveInt(name: string) {
@@ -35,12 +35,14 @@ export function buildProgram(): Command {
     .option('--master-addr <addr>', 'address of rank 0 (it binds there)', '127.0.0.1')
     .option('--master-port <port>', 'port of rank 0 (default: a free port; required with --nnodes > 1)', positiveInt('--master-port'))
     .option('--timeout-ms <ms>', 'collective timeout for every rank', positiveInt('--timeout-ms'))
+    .option('--grace-ms <ms>', 'after SIGTERM (a rank failed) or a forwarded SIGINT/SIGTERM/SIGHUP, how long ranks get to exit before SIGKILL',
+            nonNegativeInt('--grace-ms'), DEFAULT_GRACE_MS)
     .passThroughOptions()
     .action(async (script: string, args: string[], opts) => {
       if (opts.nodeRank >= opts.nnodes) throw new InvalidArgumentError('--node-rank must be below --nnodes');
       process.exitCode = await launch({
         script, args, nproc: opts.nproc, nnodes: opts.nnodes, nodeRank: opts.nodeRank,
-        masterAddr: opts.masterAddr, masterPort: opts.masterPort, timeoutMs: opts.timeoutMs,
+        masterAddr: opts.masterAddr, masterPort: opts.masterPort, timeoutMs: opts.timeoutMs, graceMs: opts.graceMs,
       });
     });
   program.command('convert')
