@@ -70,9 +70,12 @@ export class InPlaceABN extends BatchNormalization {
     };
     const r = useBatch ? inplaceABN(x, {...opts, training: true})
       : inplaceABN(x, {...opts, training: false, mean: this.movingMean.read() as Tensor1D, variance: this.movingVariance.read() as Tensor1D});
-    if (training && useBatch) this.updateMovingStatistics(r.mean, r.variance, r.count);
-    r.mean.dispose();
-    r.variance.dispose();
+    if (useBatch) {
+      if (training) this.updateMovingStatistics(r.mean, r.variance, r.count);
+      // Batch statistics are new tensors; in inference r.mean/r.variance are the moving variables.
+      r.mean.dispose();
+      r.variance.dispose();
+    }
     return r.y;
   }
 

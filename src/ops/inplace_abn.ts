@@ -90,7 +90,8 @@ function syncTraining(x: Tensor, gamma: Tensor, beta: Tensor, attrs: NormApplyAt
  * the same activation; the backward pass divides by `sign(gamma) * max(|gamma|, epsilon)` so it
  * stays finite for gamma near zero (exact whenever |gamma| >= epsilon). With `group`, training
  * statistics are synchronized as in `syncBatchNorm` (dx is then this rank's slice of the
- * concatenated batch's gradient; dgamma/dbeta this rank's share).
+ * concatenated batch's gradient; dgamma/dbeta this rank's share). In inference the given `mean`
+ * and `variance` are returned themselves (not copies).
  *
  * ```js
  * const {y} = tfnorms.inplaceABN(convOut, {training: true, gamma, beta, inPlace: true});
@@ -128,7 +129,8 @@ function inplaceABN_(x: Tensor | TensorLike, opts: InplaceABNOptions): InplaceAB
     const variance = paramInput(name, 'variance', opts.variance, [C], a.what)!;
     ensureKernelAlias(NormsABNApply, backend);
     const y = engine().runKernel(NormsABNApply, {x: a.x, mean, variance, gamma, beta}, attrs) as Tensor;
-    result = {y, mean: mean.clone() as Tensor1D, variance: variance.clone() as Tensor1D, count: localCount};
+    // The caller's statistics themselves, as batchNorm returns them in inference.
+    result = {y, mean: mean as Tensor1D, variance: variance as Tensor1D, count: localCount};
   }
   // Nothing holds x for the gradient: releasing it frees its memory now.
   if (opts.inPlace && a.x === x) release(a.x);
