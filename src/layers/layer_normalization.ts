@@ -1,10 +1,11 @@
 /** `LayerNormalization` with tfjs-layers' arguments and defaults, on the fused kernels. */
 import {tidy, type Tensor, type serialization} from '@tensorflow/tfjs-core';
 import {layerNorm, trailingAxes} from '../ops/layer_norm.js';
+import {shown} from '../ops/validate.js';
 import {affineWeights, checkLayerArgs, NormLayer, type AffineArgs, type Kwargs} from './norm_layer.js';
 
 export interface LayerNormalizationArgs extends AffineArgs {
-  /** Trailing axis or axes to normalize. Default -1. */
+  /** Trailing axis or axes to normalize: an integer or a list (Keras writes `[3]`). Default -1. */
   axis?: number | number[];
   /** Default 1e-3. */
   epsilon?: number;
@@ -19,6 +20,10 @@ export class LayerNormalization extends NormLayer {
       'gammaInitializer', 'betaRegularizer', 'gammaRegularizer', 'betaConstraint', 'gammaConstraint']);
     super(args, 1e-3);
     this.axis = args.axis ?? -1;
+    const list = Array.isArray(this.axis) ? this.axis : [this.axis];
+    if (list.length === 0 || !list.every((a) => typeof a === 'number' && Number.isInteger(a))) {
+      throw new Error(`layerNormalization: 'axis' must be an integer or a non-empty list of integers, got ${shown(args.axis)}`);
+    }
   }
 
   override build(inputShape: (number | null)[] | (number | null)[][]): void {

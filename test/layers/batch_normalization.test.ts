@@ -111,8 +111,10 @@ describe('argument errors', () => {
     ['layerNormalization axes not trailing', () => layers.layerNormalization({axis: 1}).apply(tf.ones([2, 3, 4])),
       /layerNormalization: 'axis' must be the trailing axes/],
     ['layerNormalization unknown option', () => layers.layerNormalization({groups: 2} as never), /unknown argument 'groups'/],
-    ['inPlaceABN relu', () => layers.inPlaceABN({activation: 'relu'}), /'activation' must be 'leakyRelu', 'elu' or 'linear'/],
-    ['inPlaceABN slope 0', () => layers.inPlaceABN({alpha: 0}), /slope of 0 is not invertible/],
+    ['inPlaceABN relu', () => layers.inPlaceABN({activation: 'relu'}),
+      /inPlaceABN: 'activation' must be one of 'leakyRelu', 'elu', 'linear', got "relu"/],
+    ['inPlaceABN slope 0', () => layers.inPlaceABN({alpha: 0}), /inPlaceABN: a leakyRelu slope \('alpha'\) of 0 is not invertible/],
+    ['inPlaceABN elu alpha 0', () => layers.inPlaceABN({activation: 'elu', alpha: 0}), /inPlaceABN: elu needs 'alpha' > 0/],
     ['unknown initializer', () => layers.batchNormalization({gammaInitializer: 'nope'}), /Unknown initializer/],
   ] as const)('%s', (_n, fn, message) => {
     expect(fn).toThrow(message);
