@@ -102,9 +102,34 @@ describe('axis as an integer or a one-element list', () => {
       /'axis' must be the channel axis, 1 \(channels first\) or -1 \(channels last\), got \[2\]/],
     ['layerNormalization empty list', () => layers.layerNormalization({axis: []}),
       /layerNormalization: 'axis' must be an integer or a non-empty list of integers, got \[\]/],
-    ['layerNormalization [1] not trailing', () => layers.layerNormalization({axis: [1]}).apply(tf.ones([2, 3, 4])),
-      /layerNormalization: 'axis' must be the trailing axes of the input \(rank 3\), got \[1\]/],
+    ['layerNormalization [1, 1]', () => layers.layerNormalization({axis: [1, 1]}).apply(tf.ones([2, 3, 4])),
+      /layerNormalization: 'axis' \[1,1\] must name distinct axes of inputs of rank 3/],
   ] as const)('%s: the message prints the value as given', (_n, fn, message) => {
     expect(fn).toThrow(message);
   });
+});
+
+test.each([
+  ['[1] of rank 3', [1], [2, 3, 4]],
+  ['[1, 2] of rank 4', [1, 2], [2, 3, 4, 5]],
+  ['[2, 1] (given order) of rank 4', [2, 1], [2, 3, 4, 5]],
+  ['[-1, -2] (trailing, unsorted) of rank 3', [-1, -2], [2, 3, 4]],
+])('layerNormalization over axes %s: what tfjs-layers computes, with the same weights', (_n, axis, shape) => {
+  const x = tf.randomNormal(shape, 1, 2, 'float32', 5);
+  const ours = layers.layerNormalization({axis});
+  const theirs = tf.layers.layerNormalization({axis});
+  ours.build(x.shape);
+  theirs.build(x.shape);
+  expect(ours.getWeights().map((w) => w.shape)).toEqual(theirs.getWeights().map((w) => w.shape));
+  const weights = theirs.getWeights().map((w, i) => tf.randomNormal(w.shape, i, 1, 'float32', 6 + i));
+  ours.setWeights(weights);
+  theirs.setWeights(weights);
+  const a = ours.apply(x) as tf.Tensor;
+  const b = theirs.apply(x) as tf.Tensor;
+  expect(tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]).toBeLessThan(1e-4);
+  // And it trains: gradients reach x, gamma and beta.
+  const dx = tf.grad((xx: tf.Tensor) => tf.sum(tf.square(tf.mul(ours.apply(xx) as tf.Tensor, tf.range(0, xx.size).reshape(xx.shape)))))(x);
+  const {grads} = tf.variableGrads(() => tf.sum(tf.square(tf.mul(ours.apply(x) as tf.Tensor, tf.range(0, x.size).reshape(x.shape)))) as tf.Scalar);
+  expect(Object.keys(grads).length).toBe(2);
+  for (const g of [dx, ...Object.values(grads)]) expect(Number.isFinite(tf.sum(tf.abs(g)).dataSync()[0])).toBe(true);
 });
