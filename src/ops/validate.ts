@@ -56,7 +56,7 @@ export function checkOptions(op: string, opts: object | undefined, allowed: read
 export function checkEpsilon(op: string, epsilon: unknown, fallback = 1e-5): number {
   if (epsilon === undefined) return fallback;
   if (typeof epsilon !== 'number' || !Number.isFinite(epsilon) || epsilon < 0) {
-    fail(op, `'epsilon' must be a finite number >= 0, got ${String(epsilon)}`);
+    fail(op, `'epsilon' must be a finite number >= 0, got ${shown(epsilon)}`);
   }
   return epsilon;
 }
@@ -84,7 +84,7 @@ export function checkActivation(op: string, activation: unknown, alpha: unknown,
     fail(op, `'activation' must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(activation)}`);
   }
   if (alpha !== undefined && (typeof alpha !== 'number' || !Number.isFinite(alpha))) {
-    fail(op, `'alpha' must be a finite number, got ${String(alpha)}`);
+    fail(op, `'alpha' must be a finite number, got ${shown(alpha)}`);
   }
   const defaultAlpha = act === 'leakyRelu' ? 0.01 : act === 'elu' ? 1 : 0;
   return {activation: act, alpha: alpha === undefined ? defaultAlpha : alpha};
