@@ -1,5 +1,6 @@
 /**
- * The fused loops behind every cpu kernel, on plain typed arrays.
+ * The fused loops behind every cpu and wasm kernel, on plain typed arrays (the kernels
+ * around them are in norm_kernels.ts).
  *
  * `x` is seen as `[N, C, S]` or `[N, S, C]` (see `NormView`). Each routine walks it once per
  * sample with per-channel coefficient tables for that sample (`a[c]`, `b[c]` so that
@@ -189,8 +190,8 @@ export interface ApplyParams extends ActivationSpec {
   epsilon: number;
 }
 
-/** `y = act(xhat * gamma + beta)`. */
-export function apply(x: Float32Array, p: ApplyParams): Float32Array {
+/** `y = act(xhat * gamma + beta)`, written into `y`. */
+export function apply(x: Float32Array, p: ApplyParams, y: Float32Array): void {
   const {v, gamma, beta, alpha} = p;
   const {N, C, S} = v;
   const act = actCode(p.activation);
@@ -198,7 +199,6 @@ export function apply(x: Float32Array, p: ApplyParams): Float32Array {
   // y = x * scale[c] + shift[c] folds normalization and affine into one multiply-add.
   const scale = new Float64Array(C);
   const shift = new Float64Array(C);
-  const y = new Float32Array(x.length);
   for (let n = 0; n < N; n++) {
     if (co.load(n)) {
       for (let c = 0; c < C; c++) {
@@ -227,7 +227,6 @@ export function apply(x: Float32Array, p: ApplyParams): Float32Array {
       }
     }
   }
-  return y;
 }
 
 /** `act⁻¹(y)` for the invertible activations (In-Place ABN). */
@@ -372,9 +371,9 @@ export interface BackwardApplyParams extends ApplyParams {
 /**
  * `dx = dz * gamma * rstd + xhat * k1[slot] + k2[slot]`, where in training
  * `k1 = -rstd * ΣdzγX / count + 2 * dVariance / (rstd * count)` and
- * `k2 = -rstd * Σdzγ / count + dMean / count` (both zero in inference).
+ * `k2 = -rstd * Σdzγ / count + dMean / count` (both zero in inference). Written into `dx`.
  */
-export function backwardApply(src: BackwardSource, p: BackwardApplyParams): Float32Array {
+export function backwardApply(src: BackwardSource, p: BackwardApplyParams, dx: Float32Array): void {
   const {v, gamma, beta, alpha, dy, count} = p;
   const {N, C, S} = v;
   const x = src.data;
@@ -396,7 +395,6 @@ export function backwardApply(src: BackwardSource, p: BackwardApplyParams): Floa
   }
   const k1c = new Float64Array(C);
   const k2c = new Float64Array(C);
-  const dx = new Float32Array(x.length);
   for (let n = 0; n < N; n++) {
     if (co.load(n)) {
       for (let c = 0; c < C; c++) {
@@ -447,5 +445,4 @@ export function backwardApply(src: BackwardSource, p: BackwardApplyParams): Floa
       }
     }
   }
-  return dx;
 }

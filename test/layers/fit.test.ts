@@ -2,10 +2,11 @@
 import * as tf from '@tensorflow/tfjs';
 import * as norms from '../../src/index.js';
 import {fitEachLayer, type FitResult} from '../support/layer_checks.js';
+import {useTestBackend} from '../support/backend.js';
 
 let results: FitResult[];
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await useTestBackend(tf);
   results = await fitEachLayer(tf, norms);
 }, 120000);
 

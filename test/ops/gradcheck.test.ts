@@ -4,9 +4,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import {batchNorm, groupNorm, instanceNorm, kernelNames, layerNorm} from '../../src/index.js';
+import {useTestBackend} from '../support/backend.js';
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await useTestBackend(tf);
 });
 
 /** Returns [analytic, numeric] directional derivatives of f at xs along a random direction. */
