@@ -42,16 +42,21 @@ e.registerFlag(NORMS_TF_FBN_CHANNELS_FIRST, () => 'gpu', (value) => {
 });
 e.registerFlag(NORMS_TF_RAW_INPUTS, () => true);
 
-/**
- * Runs `f` with the given flags set, restoring their previous values afterwards (tests and
- * benchmarks compare paths this way).
- */
-export function withFlags<R>(flags: Record<string, boolean | string | number>, f: () => R): R {
+/** Sets flags and returns the function that restores their previous values. */
+export function setFlags(flags: Record<string, boolean | string | number>): () => void {
   const saved = Object.keys(flags).map((k) => [k, e.get(k)] as const);
+  for (const [k, v] of Object.entries(flags)) e.set(k, v);
+  return () => {
+    for (const [k, v] of saved) e.set(k, v);
+  };
+}
+
+/** Runs `f` with the given flags set, restoring their previous values afterwards. */
+export function withFlags<R>(flags: Record<string, boolean | string | number>, f: () => R): R {
+  const restore = setFlags(flags);
   try {
-    for (const [k, v] of Object.entries(flags)) e.set(k, v);
     return f();
   } finally {
-    for (const [k, v] of saved) e.set(k, v);
+    restore();
   }
 }
