@@ -8,16 +8,18 @@ import {runCollective} from './sections/collective.js';
 import {runCpu} from './sections/cpu.js';
 import {runMemory} from './sections/memory.js';
 import {runTensorflow} from './sections/tensorflow.js';
+import {runComposite, runWasm} from './sections/wasm.js';
 import {runWebgl} from './sections/webgl.js';
 
 const {values} = parseArgs({options: {
-  sections: {type: 'string', default: 'cpu,webgl,tensorflow,collective,memory'},
+  sections: {type: 'string', default: 'cpu,webgl,tensorflow,wasm,composite,collective,memory'},
   quick: {type: 'boolean', default: false},
 }});
 
 const opts = values.quick ? {warmup: 1, minRuns: 3, minMs: 200} : {warmup: 3, minRuns: 9, minMs: 3000};
 const sections: Record<string, typeof runCpu> = {
-  cpu: runCpu, webgl: runWebgl, tensorflow: runTensorflow, collective: runCollective, memory: runMemory,
+  cpu: runCpu, webgl: runWebgl, tensorflow: runTensorflow, wasm: runWasm, composite: runComposite,
+  collective: runCollective, memory: runMemory,
 };
 
 let missed = 0;

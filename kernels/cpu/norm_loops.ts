@@ -395,6 +395,8 @@ export function backwardApply(src: BackwardSource, p: BackwardApplyParams, dx: F
   }
   const k1c = new Float64Array(C);
   const k2c = new Float64Array(C);
+  const p1 = new Float64Array(C);
+  const p2 = new Float64Array(C);
   for (let n = 0; n < N; n++) {
     if (co.load(n)) {
       for (let c = 0; c < C; c++) {
@@ -420,8 +422,20 @@ export function backwardApply(src: BackwardSource, p: BackwardApplyParams, dx: F
           }
         }
       }
+    } else if (v.channelsLast && !src.fromOutput && act === Act.Linear) {
+      // dx = dy·g + x·p + q with xhat = x·a + b folded into per-channel p = a·k1, q = b·k1 + k2.
+      for (let c = 0; c < C; c++) {
+        p1[c] = a[c] * k1c[c];
+        p2[c] = b[c] * k1c[c] + k2c[c];
+      }
+      const end = (n + 1) * S * C;
+      if (dy === null) {
+        for (let i = n * S * C; i < end;) for (let c = 0; c < C; c++, i++) dx[i] = x[i] * p1[c] + p2[c];
+      } else {
+        for (let i = n * S * C; i < end;) for (let c = 0; c < C; c++, i++) dx[i] = dy[i] * g[c] + x[i] * p1[c] + p2[c];
+      }
     } else {
-      // Channels last, or xhat from the output: one element at a time.
+      // Channels last with an activation, or xhat from the output: one element at a time.
       const at = (i: number, c: number) => {
         const bt = beta === null ? 0 : beta[c];
         let xh: number, dz = 0;
