@@ -54,6 +54,19 @@ function slotBase(v: NormView, n: number): number {
   return v.perSample ? n * v.groups : 0;
 }
 
+/**
+ * Each sample is one slot laid out contiguously with channels last (LayerNorm, GroupNorm with
+ * one group): the loops then need no per-channel tables, only the slot's mean and rstd.
+ */
+function rowSlots(v: NormView): boolean {
+  return v.perSample && v.groups === 1 && v.channelsLast;
+}
+
+/** `t`, or `fill` in every channel. */
+function orFilled(t: Float32Array | null, C: number, fill: number): Float32Array {
+  return t ?? new Float32Array(C).fill(fill);
+}
+
 export interface Moments {
   /** Mean per slot in float64, for the fused training kernel. */
   exactMean: Float64Array;
@@ -78,7 +91,19 @@ export function moments(x: Float32Array, v: NormView): Moments {
     }
   }
   const group = groupOfChannel(v);
-  if (!v.channelsLast) {
+  if (rowSlots(v)) {
+    for (let n = 0; n < N; n++) {
+      const k = shift[n];
+      let s1 = 0, s2 = 0;
+      for (let i = n * S * C, end = i + S * C; i < end; i++) {
+        const d = x[i] - k;
+        s1 += d;
+        s2 += d * d;
+      }
+      sum[n] = s1;
+      sq[n] = s2;
+    }
+  } else if (!v.channelsLast) {
     for (let n = 0; n < N; n++) {
       const base = slotBase(v, n);
       for (let c = 0; c < C; c++) {
@@ -195,6 +220,20 @@ export function apply(x: Float32Array, p: ApplyParams, y: Float32Array): void {
   const {v, gamma, beta, alpha} = p;
   const {N, C, S} = v;
   const act = actCode(p.activation);
+  if (rowSlots(v)) {
+    const gm = orFilled(gamma, C, 1), bt = orFilled(beta, C, 0);
+    for (let n = 0; n < N; n++) {
+      const m = p.mean[n], r = 1 / Math.sqrt(p.variance[n] + p.epsilon);
+      for (let i = n * S * C, end = i + S * C; i < end;) {
+        if (act === Act.Linear) {
+          for (let c = 0; c < C; c++, i++) y[i] = (x[i] - m) * r * gm[c] + bt[c];
+        } else {
+          for (let c = 0; c < C; c++, i++) y[i] = activate((x[i] - m) * r * gm[c] + bt[c], act, alpha);
+        }
+      }
+    }
+    return;
+  }
   const co = new SampleCoefficients(v, p.mean, p.variance, p.epsilon, gamma);
   // y = x * scale[c] + shift[c] folds normalization and affine into one multiply-add.
   const scale = new Float64Array(C);
@@ -284,6 +323,25 @@ export function backwardReduce(dy: Float32Array, src: BackwardSource, p: ApplyPa
   // Per-sample channel sums, folded into the slots (weighted by gamma) after each sample.
   const nDz = new Float64Array(C);
   const nDzX = new Float64Array(C);
+  if (rowSlots(v) && act === Act.Linear && !src.fromOutput) {
+    const gm = orFilled(gamma, C, 1);
+    for (let n = 0; n < N; n++) {
+      const m = p.mean[n], r = co.rstdOf(n);
+      let sg = 0, sgx = 0;
+      for (let i = n * S * C, end = i + S * C; i < end;) {
+        for (let c = 0; c < C; c++, i++) {
+          const xh = (x[i] - m) * r, d = dy[i], dg = d * gm[c];
+          chDz[c] += d;
+          chDzX[c] += d * xh;
+          sg += dg;
+          sgx += dg * xh;
+        }
+      }
+      slotDg[n] = sg;
+      slotDgX[n] = sgx;
+    }
+    return {sumDz: chDz, sumDzXhat: chDzX, slotSumDzGamma: slotDg, slotSumDzGammaXhat: slotDgX};
+  }
   for (let n = 0; n < N; n++) {
     co.load(n);
     const {a, b} = co;
@@ -397,6 +455,23 @@ export function backwardApply(src: BackwardSource, p: BackwardApplyParams, dx: F
   const k2c = new Float64Array(C);
   const p1 = new Float64Array(C);
   const p2 = new Float64Array(C);
+  if (rowSlots(v) && act === Act.Linear && !src.fromOutput) {
+    const gm = orFilled(gamma, C, 1);
+    for (let n = 0; n < N; n++) {
+      const m = p.mean[n], r = co.rstdOf(n), q1 = k1[n], q2 = k2[n];
+      for (let i = n * S * C, end = i + S * C; i < end;) {
+        if (dy === null) {
+          for (let c = 0; c < C; c++, i++) dx[i] = (x[i] - m) * r * q1 + q2;
+        } else {
+          for (let c = 0; c < C; c++, i++) {
+            const xh = (x[i] - m) * r;
+            dx[i] = dy[i] * gm[c] * r + xh * q1 + q2;
+          }
+        }
+      }
+    }
+    return;
+  }
   for (let n = 0; n < N; n++) {
     if (co.load(n)) {
       for (let c = 0; c < C; c++) {
