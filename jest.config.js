@@ -16,7 +16,8 @@ const OP_SUITES = ['<rootDir>/test/ops/**/*.test.ts', '<rootDir>/test/kernels/**
                    '<rootDir>/test/layers/**/*.test.ts'];
 
 // These suites train convolutional models: tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter.
-const NO_WASM_TRAINING = ['/node_modules/', '<rootDir>/test/layers/fit.test.ts', '<rootDir>/test/layers/inplace_abn.test.ts'];
+const NO_WASM_TRAINING = ['/node_modules/', '<rootDir>/test/layers/fit.test.ts', '<rootDir>/test/layers/inplace_abn.test.ts',
+                          '<rootDir>/test/layers/default_layers.test.ts'];
 
 export default {
   testTimeout: 120000,
