@@ -8,7 +8,7 @@ let results: FitResult[];
 beforeAll(async () => {
   await useTestBackend(tf);
   results = await fitEachLayer(tf, norms);
-}, 120000);
+}, 600_000);
 
 test.each(norms.layers ? ['batchNormalization', 'batchNormalization NCHW (axis 1)', 'batchNormalization center/scale false',
   'batchNormalization momentum null, unbiased', 'syncBatchNormalization (world of one)', 'layerNormalization',
