@@ -4,6 +4,7 @@
  */
 import type * as tfType from '@tensorflow/tfjs';
 import type * as normsType from '../../src/index.js';
+import {opsRun} from '../../test/tensorflow/support/ops_log.js';
 import {SHAPES} from '../workloads.js';
 
 type TF = typeof tfType;
@@ -90,21 +91,6 @@ export function forwardCases(norms: typeof normsType): OrtCase[] {
 
 /** The TensorFlow ops one call of `f` runs on the tensorflow backend, e.g. "2: Mul, AddV2". */
 export function countTfOps(tf: TF, f: () => T): string {
-  // The binding's methods are read-only and non-configurable: shadow executeOp in an object
-  // inheriting from the binding.
-  const backend = tf.backend() as unknown as {binding: {executeOp: (...a: unknown[]) => unknown}};
-  const binding = backend.binding;
-  const names: string[] = [];
-  const counting = Object.create(binding) as typeof binding;
-  Object.defineProperty(counting, 'executeOp', {value: (name: string, ...rest: unknown[]) => {
-    names.push(name);
-    return binding.executeOp(name, ...rest);
-  }});
-  backend.binding = counting;
-  try {
-    tf.dispose(f());
-  } finally {
-    backend.binding = binding;
-  }
-  return `${names.length}: ${names.join(', ')}`;
+  const {ops} = opsRun(() => tf.dispose(f()));
+  return `${ops.length}: ${ops.join(', ')}`;
 }
