@@ -1,7 +1,8 @@
 /**
  * Timing for the ONNX Runtime comparison: one call of each function per round, each after an
  * idle gap (ORT's intra-op threads spin for a while after a run; the gap lets them park so they
- * do not slow the next engine), medians over rounds.
+ * do not slow the next engine), medians over rounds. On a shared machine load comes in bursts, so
+ * ratios are taken within each round and their median reported (`ratio`).
  */
 import type {TimeOptions} from '../interleave.js';
 
@@ -10,7 +11,16 @@ export type Timed = () => void | Promise<void>;
 const GAP_MS = 5;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function timeRounds(fns: Record<string, Timed>, opts: TimeOptions): Promise<Record<string, number>> {
+export interface Rounds {
+  /** Median time per function. */
+  ms: Record<string, number>;
+  /** Median over rounds of `a`'s time over `b`'s in the same round. */
+  ratio(a: string, b: string): number;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+export async function timeRounds(fns: Record<string, Timed>, opts: TimeOptions): Promise<Rounds> {
   const {warmup = 3, minRuns = 9, minMs = 1500, maxRuns = 200} = opts;
   const names = Object.keys(fns);
   const once = async (f: Timed) => {
@@ -29,8 +39,8 @@ export async function timeRounds(fns: Record<string, Timed>, opts: TimeOptions):
       spent += dt;
     }
   }
-  return Object.fromEntries(names.map((n) => {
-    const t = times[n].sort((a, b) => a - b);
-    return [n, t[Math.floor(t.length / 2)]];
-  }));
+  return {
+    ms: Object.fromEntries(names.map((n) => [n, median(times[n])])),
+    ratio: (a, b) => median(times[a].map((t, i) => t / times[b][i])),
+  };
 }
