@@ -20,7 +20,7 @@ export interface SlotParams extends ActivationSpec {
   epsilon: number;
 }
 
-function ones(n: number, fill: number): Float32Array {
+function filled(n: number, fill: number): Float32Array {
   return new Float32Array(n).fill(fill);
 }
 
@@ -116,8 +116,8 @@ export function slotMoments(x: Float32Array, v: NormView): Moments {
  */
 export function normalizeSlots(x: Float32Array, p: SlotParams, y: Float32Array): Moments {
   const {v, epsilon} = p;
-  const g = p.gamma ?? ones(v.C, 1);
-  const b = p.beta ?? ones(v.C, 0);
+  const g = p.gamma ?? filled(v.C, 1);
+  const b = p.beta ?? filled(v.C, 0);
   const f = activationFn(p);
   const out = new SlotMoments(v.slots);
   for (let slot = 0; slot < v.slots; slot++) {
@@ -131,8 +131,8 @@ export function normalizeSlots(x: Float32Array, p: SlotParams, y: Float32Array):
 export function applySlots(x: Float32Array, p: SlotParams & {mean: Float64Array; variance: Float32Array},
                            y: Float32Array): void {
   const {v, epsilon, mean, variance} = p;
-  const g = p.gamma ?? ones(v.C, 1);
-  const b = p.beta ?? ones(v.C, 0);
+  const g = p.gamma ?? filled(v.C, 1);
+  const b = p.beta ?? filled(v.C, 0);
   const f = activationFn(p);
   for (let slot = 0; slot < v.slots; slot++) {
     applySlot(x, y, v, slot, mean[slot], 1 / Math.sqrt(variance[slot] + epsilon), g, b, f);
