@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests, benchmarks and demo need, when they are missing:
 # chromium (/usr/bin/chromium, driven headless by playwright-core for the webgl suites) and the
-# tools scripts/tfjs-node/ensure-tfjs-node.mjs uses to build tfjs-node's addon (python3 with pip,
+# tools `tfjs-norms setup-node` (src/cli/setup_node.ts) uses to build tfjs-node's addon (python3 with pip,
 # g++, make). Idempotent and instant when everything is there. Never downloads a browser from
 # anywhere but the system's package manager.
 set -euo pipefail

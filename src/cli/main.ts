@@ -5,6 +5,7 @@
 import {Command, InvalidArgumentError} from 'commander';
 import {convertModelFile} from './convert_command.js';
 import {launch} from './launch.js';
+import {setupNodeCommand} from './setup_node_command.js';
 import {version} from '../version.js';
 
 function positiveInt(name: string) {
@@ -55,6 +56,7 @@ export function buildProgram(): Command {
       const r = convertModelFile(modelPath, outDir, opts.to);
       process.stdout.write(`wrote ${r.modelJson} and ${r.weights.length} weight file(s)\n`);
     });
+  program.addCommand(setupNodeCommand());
   return program;
 }
 
