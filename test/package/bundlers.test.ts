@@ -92,19 +92,21 @@ test('webpack (command line, production mode) bundles the app with no warnings',
   outDirs.webpack = join(app.dir, 'dist-webpack');
 }, 240_000);
 
-test('Vite (command line, vite build) bundles the app with zero warnings', () => {
+test('Vite (command line, vite build, no config) bundles the app with no warning about the package', () => {
   app.write('index.html', HTML('/src/app.js', true));
-  // Vite's chunk-size notice is not a warning about the package; the limit is raised above tfjs's size.
-  app.write('vite.config.js', 'export default {logLevel: "warn", build: {outDir: "dist-vite", chunkSizeWarningLimit: 4096}};\n');
   let out: string;
   try {
-    out = execFileSync(process.execPath, [join(REPO_MODULES, 'vite', 'bin', 'vite.js'), 'build'],
+    out = execFileSync(process.execPath, [join(REPO_MODULES, 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn', '--outDir', 'dist-vite'],
       {cwd: app.dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, CI: 'true'}});
   } catch (e) {
     const err = e as {stdout?: string; stderr?: string};
     throw new Error(`vite build failed:\n${err.stdout}\n${err.stderr}`);
   }
-  expect(out.trim()).toBe('');
+  // The one notice left is Vite's advice to code-split chunks over 500 kB: tfjs itself is about
+  // 1.1 MB minified, whatever the app. Nothing else (no "externalized for browser compatibility").
+  const notices = out.split(/\n\s*\n/).map((b) => b.trim()).filter(Boolean);
+  expect(notices.filter((b) => !b.startsWith('(!) Some chunks are larger than 500 kB after minification'))).toEqual([]);
+  expect(out).not.toMatch(/externalized|node:|warning/i);
   expect(existsSync(join(app.dir, 'dist-vite', 'index.html'))).toBe(true);
   outDirs.vite = join(app.dir, 'dist-vite');
 }, 240_000);
