@@ -1,7 +1,7 @@
 /**
  * TypeScript consumers of the packed package: `tsc --noEmit` in fresh projects with
- * `moduleResolution: bundler`, `node16` ESM and `node16` CommonJS (`import tfn = require(...)`),
- * each using the API with its types (a `@ts-expect-error` proves the declarations were found,
+ * `moduleResolution: bundler`, `node16` ESM, `node16` CommonJS (`import tfn = require(...)`) and
+ * the legacy `node10`, each using the API with its types (a `@ts-expect-error` proves the declarations were found,
  * not `any`) and importing every name the README and docs import from a tfjs-norms entry point.
  */
 import {execFileSync} from 'node:child_process';
@@ -70,6 +70,8 @@ const PROJECTS: Array<{name: string; type: 'module' | 'commonjs'; options: objec
   {name: 'bundler', type: 'module', options: {module: 'ESNext', moduleResolution: 'bundler'}, source: USE_ESM},
   {name: 'node16 ESM', type: 'module', options: {module: 'node16', moduleResolution: 'node16'}, source: USE_ESM},
   {name: 'node16 CommonJS', type: 'commonjs', options: {module: 'node16', moduleResolution: 'node16'}, source: USE_CJS},
+  // The pre-`exports` resolution (TypeScript's `node10`), through `types` and `typesVersions`.
+  {name: 'node10 CommonJS', type: 'commonjs', options: {module: 'commonjs', moduleResolution: 'node10', esModuleInterop: true}, source: USE_CJS},
 ];
 
 const consumers: Consumer[] = [];
