@@ -75,6 +75,7 @@ test('every file the exports map names exists, with declarations for import and 
     else if (v && typeof v === 'object') Object.values(v).forEach(walk);
   };
   walk(pkg.exports);
+  walk(pkg.typesVersions);
   for (const file of files) expect([file, existsSync(join(root, file))]).toEqual([file, true]);
   for (const [entry, conditions] of Object.entries(pkg.exports)) {
     if (typeof conditions === 'string') continue;
