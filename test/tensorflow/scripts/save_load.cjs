@@ -7,6 +7,7 @@
 process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
 const tf = require('@tensorflow/tfjs-node');
 const norms = require('../../../dist/cjs/src/index.js');
+require('../../../dist/cjs/src/node.js');   // the tensorflow kernels
 const {folderSaveHandler} = require('../../../dist/cjs/src/cli/model_files.js');
 const {mkdtempSync, readdirSync, rmSync} = require('node:fs');
 const {tmpdir} = require('node:os');
