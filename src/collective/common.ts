@@ -4,4 +4,7 @@ export {CollectiveGroup, destroy, getDefaultGroup, init} from './group.js';
 export {
   createThreadGroup, joinThreadGroup, type ThreadGroupHandle, type ThreadGroupOptions,
 } from './thread_transport.js';
+export {
+  expandHostlist, rendezvousFromEnv, type Rendezvous, type RendezvousOptions, type RendezvousSource,
+} from './env.js';
 export {broadcastVariables, DistributedOptimizer, distributedOptimizer} from './distributed_optimizer.js';
