@@ -51,3 +51,12 @@ export interface LayerNormOptions {
   /** Default `1e-5`. */
   epsilon?: number;
 }
+
+export interface RMSNormOptions {
+  /** Trailing axes to normalize over. Default `-1`. */
+  axes?: number | number[];
+  /** Scale with the shape of the normalized axes. */
+  gamma?: Tensor;
+  /** Default `1e-6` (Keras's RMSNormalization). */
+  epsilon?: number;
+}
