@@ -45,6 +45,7 @@ export class InPlaceABN extends BatchNormalization {
     const alpha = rest.alpha ?? (activation === 'leakyRelu' ? 0.01 : activation === 'elu' ? 1 : undefined);
     if (activation === 'leakyRelu' && alpha === 0) throw new Error(`inPlaceABN: a leakyRelu slope of 0 is not invertible`);
     super({...rest, activation, alpha}, []);
+    if (this.renorm) throw new Error(`inPlaceABN: 'renorm' is not supported`);
     this.group = group;
     this.inPlace = inPlace ?? true;
   }
