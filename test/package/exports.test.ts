@@ -26,7 +26,7 @@ test('CommonJS: tfjs-norms, tfjs-norms/webgl and tfjs-norms/node resolve', () =>
       y: Array.from(y.dataSync()).map(v => +v.toFixed(4))}));
   `]);
   const r = JSON.parse(out.trim().split('\n').pop()!);
-  expect(r.keys).toEqual(expect.arrayContaining(['batchNorm', 'groupNorm', 'instanceNorm', 'layerNorm']));
+  expect(r.keys).toEqual(expect.arrayContaining(['batchNorm', 'groupNorm', 'instanceNorm', 'layerNorm', 'rmsNorm']));
   expect(r.nodeKeys).toEqual(expect.arrayContaining(['folderLoadHandler', 'folderSaveHandler', 'tensorflowKernelsRegistered']));
   expect(r.y).toEqual([-1.2247, 0, 1.2247]);
 });
