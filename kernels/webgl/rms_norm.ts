@@ -34,35 +34,45 @@ function flatIndex(w: number): string {
   return `ivec2 oc = getOutputCoords(); int i = oc.x * ${w} + oc.y;`;
 }
 
-/** `half(t, odd)`: the two values of a packed texel `t` in row `r` (upper pair or lower pair). */
+/** The two values of a packed texel `t` in one row (upper or lower) or one column (left or right). */
 const HALF = `vec2 rowPair(vec4 t, bool lower) { return lower ? t.zw : t.xy; }
-vec2 colPair(vec4 t, bool right) { return right ? t.yw : t.xz; }`;
+vec2 colPair(vec4 t, bool right) { return right ? t.yw : t.xz; }
+float cube(float v) { return v * v * v; }`;
 
-/** `invRms[r] = (Σ_j x[r,j]² / D + eps)^-1/2`, unpacked output `[h, w]` (h·w = rows). */
-class RmsStatsProgram implements GPGPUProgram {
-  variableNames = ['x'];
+/**
+ * A reduction with one fragment per output element `i` of `n` (unpacked output `[h, w]`,
+ * `h·w = n`), looping over `length` packed elements two at a time: `step(k)` adds the pair at
+ * `k` to `s`, `last(k)` the single element of an odd `length`; `result` is the output.
+ */
+abstract class PairReduceProgram implements GPGPUProgram {
   packedInputs = true;
   packedOutput = false;
   outputShape: number[];
   userCode: string;
-  constructor(rows: number, D: number, epsilon: number) {
-    const [h, w] = gridOf(rows);
+  constructor(readonly variableNames: string[], n: number, length: number, step: (k: string) => string,
+              last: (k: number) => string, result: string) {
+    const [h, w] = gridOf(n);
     this.outputShape = [h, w];
-    // The last texel of an odd D holds one value (its second column is padding).
-    const evenD = D - (D % 2);
+    const even = length - (length % 2);
     this.userCode = `
       ${HALF}
       void main() {
         ${flatIndex(w)}
-        bool lower = i - (i / 2) * 2 == 1;
+        bool odd = i - (i / 2) * 2 == 1;
         float s = 0.0;
-        for (int j = 0; j < ${evenD}; j += 2) {
-          vec2 v = rowPair(getX(i, j), lower);
-          s += dot(v, v);
-        }
-        ${D % 2 === 1 ? `float last = rowPair(getX(i, ${D - 1}), lower).x; s += last * last;` : ''}
-        setOutput(1.0 / sqrt(s / ${glslFloat(D)} + ${glslFloat(epsilon)}));
+        for (int k = 0; k < ${even}; k += 2) { ${step('k')} }
+        ${length % 2 === 1 ? last(length - 1) : ''}
+        setOutput(${result});
       }`;
+  }
+}
+
+/** `invRms[r] = (Σ_j x[r,j]² / D + eps)^-1/2`. */
+class RmsStatsProgram extends PairReduceProgram {
+  constructor(rows: number, D: number, epsilon: number) {
+    super(['x'], rows, D, (k) => `vec2 v = rowPair(getX(i, ${k}), odd); s += dot(v, v);`,
+          (k) => `float v = rowPair(getX(i, ${k}), odd).x; s += v * v;`,
+          `1.0 / sqrt(s / ${glslFloat(D)} + ${glslFloat(epsilon)})`);
   }
 }
 
@@ -85,32 +95,13 @@ class RmsApplyProgram implements GPGPUProgram {
   }
 }
 
-/** `k[r] = invRms[r]³ · Σ_j dy·gamma·x / D`, unpacked output `[h, w]` (h·w = rows). */
-class RmsGradRowProgram implements GPGPUProgram {
-  variableNames = ['dy', 'x', 'gamma', 'inv'];
-  packedInputs = true;
-  packedOutput = false;
-  outputShape: number[];
-  userCode: string;
+/** `k[r] = invRms[r]³ · Σ_j dy·gamma·x / D`. */
+class RmsGradRowProgram extends PairReduceProgram {
   constructor(rows: number, D: number) {
-    const [h, w] = gridOf(rows);
-    this.outputShape = [h, w];
-    const evenD = D - (D % 2);
-    this.userCode = `
-      ${HALF}
-      void main() {
-        ${flatIndex(w)}
-        bool lower = i - (i / 2) * 2 == 1;
-        float s = 0.0;
-        for (int j = 0; j < ${evenD}; j += 2) {
-          vec2 d = rowPair(getDy(i, j), lower) * getGamma(j).xy;
-          s += dot(d, rowPair(getX(i, j), lower));
-        }
-        ${D % 2 === 1 ? `s += rowPair(getDy(i, ${D - 1}), lower).x * getGamma(${D - 1}).x * rowPair(getX(i, ${D - 1}), lower).x;` : ''}
-        vec4 it = getInv(i);
-        float inv = i - (i / 2) * 2 == 1 ? it.y : it.x;
-        setOutput(inv * inv * inv * s / ${glslFloat(D)});
-      }`;
+    super(['dy', 'x', 'gamma', 'inv'], rows, D,
+          (k) => `s += dot(rowPair(getDy(i, ${k}), odd) * getGamma(${k}).xy, rowPair(getX(i, ${k}), odd));`,
+          (k) => `s += rowPair(getDy(i, ${k}), odd).x * getGamma(${k}).x * rowPair(getX(i, ${k}), odd).x;`,
+          `cube(odd ? getInv(i).y : getInv(i).x) * s / ${glslFloat(D)}`);
   }
 }
 
@@ -134,30 +125,12 @@ class RmsGradDxProgram implements GPGPUProgram {
   }
 }
 
-/** `dgamma[c] = Σ_r dy·x·invRms[r]`, unpacked output `[h, w]` (h·w = D). */
-class RmsGradGammaProgram implements GPGPUProgram {
-  variableNames = ['dy', 'x', 'inv'];
-  packedInputs = true;
-  packedOutput = false;
-  outputShape: number[];
-  userCode: string;
+/** `dgamma[c] = Σ_r dy·x·invRms[r]` (the pair is two rows of column `i`). */
+class RmsGradGammaProgram extends PairReduceProgram {
   constructor(rows: number, D: number) {
-    const [h, w] = gridOf(D);
-    this.outputShape = [h, w];
-    const evenRows = rows - (rows % 2);
-    this.userCode = `
-      ${HALF}
-      void main() {
-        ${flatIndex(w)}
-        bool right = i - (i / 2) * 2 == 1;
-        float s = 0.0;
-        for (int r = 0; r < ${evenRows}; r += 2) {
-          vec2 p = colPair(getDy(r, i), right) * colPair(getX(r, i), right);
-          s += dot(p, getInv(r).xy);
-        }
-        ${rows % 2 === 1 ? `s += colPair(getDy(${rows - 1}, i), right).x * colPair(getX(${rows - 1}, i), right).x * getInv(${rows - 1}).x;` : ''}
-        setOutput(s);
-      }`;
+    super(['dy', 'x', 'inv'], D, rows,
+          (k) => `s += dot(colPair(getDy(${k}, i), odd) * colPair(getX(${k}, i), odd), getInv(${k}).xy);`,
+          (k) => `s += colPair(getDy(${k}, i), odd).x * colPair(getX(${k}, i), odd).x * getInv(${k}).x;`, 's');
   }
 }
 
