@@ -5,7 +5,10 @@
  *
  * Forward: a per-row reduction (`invRms`), then one elementwise pass (`y = x·invRms·gamma`).
  * Backward: a per-row reduction (`k = invRms³·Σ(dy·gamma·x)/D`), one elementwise pass
- * (`dx = invRms·dy·gamma − x·k`) and a per-column reduction (`dgamma = Σ dy·x·invRms`).
+ * (`dx = invRms·dy·gamma − x·k`) and a per-column reduction in two passes (`dgamma = Σ dy·x·invRms`
+ * per block of rows, then over the blocks). Every reduction fragment works on whole texels (two
+ * rows, or two rows × two columns), so each texel is fetched once per pass; per-row values are
+ * packed `[rows, 1]` textures (rows r and r+1 in `.x` and `.z`), one column of texels.
  * Sums are float32 in the shader. Contexts without float32 render targets (or WebGL 2) run
  * the composite kernels (tfjs kernels only).
  */
@@ -18,119 +21,174 @@ import {rmsView} from '../../src/norm_view.js';
 import {rmsNormComposite, rmsNormGradComposite} from '../composite/rms_norm.js';
 import {callKernel, glslFloat, run, Scratch, webglKernel, type WebGLBackend} from './backend_util.js';
 
-/**
- * A 2-D shape `[h, w]` with `h·w = n` and `h` as close to `sqrt(n)` as a divisor allows, for
- * per-row / per-column outputs: SwiftShader splits work by texture rows, so a single-row target
- * of n texels runs several times slower. Reshaping the unpacked result to `[n]` is free.
- */
+/** `[h, w]` with `h·w = n`, `h` the divisor nearest `sqrt(n)` (SwiftShader splits work by rows). */
 function gridOf(n: number): [number, number] {
   let h = Math.floor(Math.sqrt(n));
   while (h > 1 && n % h !== 0) h--;
   return [h, n / h];
 }
 
-/** GLSL: the flat index of the current fragment of an unpacked `[h, w]` output. */
-function flatIndex(w: number): string {
-  return `ivec2 oc = getOutputCoords(); int i = oc.x * ${w} + oc.y;`;
+/** Loops over the texel columns of a `[rows, D]` packed input; `body` sees `int j` (even). */
+function texelColumns(D: number, body: (j: string, lastOdd: boolean) => string): string {
+  const even = D - (D % 2);
+  return `for (int j = 0; j < ${even}; j += 2) { ${body('j', false)} }
+        ${D % 2 === 1 ? `{ int j = ${D - 1}; ${body('j', true)} }` : ''}`;
 }
 
-/** The two values of a packed texel `t` in one row (upper or lower) or one column (left or right). */
-const HALF = `vec2 rowPair(vec4 t, bool lower) { return lower ? t.zw : t.xy; }
-vec2 colPair(vec4 t, bool right) { return right ? t.yw : t.xz; }
-float cube(float v) { return v * v * v; }`;
-
-/**
- * A reduction with one fragment per output element `i` of `n` (unpacked output `[h, w]`,
- * `h·w = n`), looping over `length` packed elements two at a time: `step(k)` adds the pair at
- * `k` to `s`, `last(k)` the single element of an odd `length`; `result` is the output.
- */
-abstract class PairReduceProgram implements GPGPUProgram {
+abstract class PackedProgram implements GPGPUProgram {
   packedInputs = true;
-  packedOutput = false;
+  packedOutput = true;
+  abstract variableNames: string[];
+  abstract outputShape: number[];
+  abstract userCode: string;
+}
+
+/** `invRms` of rows r, r+1: `(Σ_j x² / D + eps)^-1/2`, packed `[rows, 1]`. */
+class RmsStatsProgram extends PackedProgram {
+  variableNames = ['x'];
   outputShape: number[];
   userCode: string;
-  constructor(readonly variableNames: string[], n: number, length: number, step: (k: string) => string,
-              last: (k: number) => string, result: string) {
-    const [h, w] = gridOf(n);
-    this.outputShape = [h, w];
-    const even = length - (length % 2);
+  constructor(rows: number, D: number, epsilon: number) {
+    super();
+    this.outputShape = [rows, 1];
+    // The second column of the last texel of an odd D is padding.
     this.userCode = `
-      ${HALF}
       void main() {
-        ${flatIndex(w)}
-        bool odd = i - (i / 2) * 2 == 1;
-        float s = 0.0;
-        for (int k = 0; k < ${even}; k += 2) { ${step('k')} }
-        ${length % 2 === 1 ? last(length - 1) : ''}
-        setOutput(${result});
+        int r = getOutputCoords().x;
+        vec2 s = vec2(0.0);
+        ${texelColumns(D, (j, lastOdd) => lastOdd
+          ? `vec4 t = getX(r, ${j}); s += t.xz * t.xz;`
+          : `vec4 t = getX(r, ${j}) ; s += vec2(dot(t.xy, t.xy), dot(t.zw, t.zw));`)}
+        vec2 inv = 1.0 / sqrt(s / ${glslFloat(D)} + ${glslFloat(epsilon)});
+        setOutput(vec4(inv.x, 0.0, inv.y, 0.0));
       }`;
   }
 }
 
-/** `invRms[r] = (Σ_j x[r,j]² / D + eps)^-1/2`. */
-class RmsStatsProgram extends PairReduceProgram {
-  constructor(rows: number, D: number, epsilon: number) {
-    super(['x'], rows, D, (k) => `vec2 v = rowPair(getX(i, ${k}), odd); s += dot(v, v);`,
-          (k) => `float v = rowPair(getX(i, ${k}), odd).x; s += v * v;`,
-          `1.0 / sqrt(s / ${glslFloat(D)} + ${glslFloat(epsilon)})`);
-  }
-}
-
 /** `y = x · invRms[r] · gamma[c]`, packed in and out. */
-class RmsApplyProgram implements GPGPUProgram {
+class RmsApplyProgram extends PackedProgram {
   variableNames = ['x', 'inv', 'gamma'];
-  packedInputs = true;
-  packedOutput = true;
   outputShape: number[];
   userCode: string;
   constructor(rows: number, D: number) {
+    super();
     this.outputShape = [rows, D];
     this.userCode = `
       void main() {
         ivec2 rc = getOutputCoords();
-        vec2 iv = getInv(rc.x).xy;
+        vec2 iv = getInv(rc.x, 0).xz;
         vec2 g = getGamma(rc.y).xy;
         setOutput(getX(rc.x, rc.y) * vec4(iv.x * g, iv.y * g));
       }`;
   }
 }
 
-/** `k[r] = invRms[r]³ · Σ_j dy·gamma·x / D`. */
-class RmsGradRowProgram extends PairReduceProgram {
+/** `k = invRms³ · Σ_j dy·gamma·x / D` of rows r, r+1, packed `[rows, 1]`. */
+class RmsGradRowProgram extends PackedProgram {
+  variableNames = ['dy', 'x', 'gamma', 'inv'];
+  outputShape: number[];
+  userCode: string;
   constructor(rows: number, D: number) {
-    super(['dy', 'x', 'gamma', 'inv'], rows, D,
-          (k) => `s += dot(rowPair(getDy(i, ${k}), odd) * getGamma(${k}).xy, rowPair(getX(i, ${k}), odd));`,
-          (k) => `s += rowPair(getDy(i, ${k}), odd).x * getGamma(${k}).x * rowPair(getX(i, ${k}), odd).x;`,
-          `cube(odd ? getInv(i).y : getInv(i).x) * s / ${glslFloat(D)}`);
+    super();
+    this.outputShape = [rows, 1];
+    this.userCode = `
+      void main() {
+        int r = getOutputCoords().x;
+        vec2 s = vec2(0.0);
+        ${texelColumns(D, (j, lastOdd) => lastOdd
+          ? `vec4 p = getDy(r, ${j}) * getX(r, ${j}) * getGamma(${j}).x; s += p.xz;`
+          : `vec2 g = getGamma(${j}).xy; vec4 p = getDy(r, ${j}) * getX(r, ${j}) * vec4(g, g); s += p.xz + p.yw;`)}
+        vec2 inv = getInv(r, 0).xz;
+        vec2 k = inv * inv * inv * s / ${glslFloat(D)};
+        setOutput(vec4(k.x, 0.0, k.y, 0.0));
+      }`;
   }
 }
 
 /** `dx = invRms[r]·dy·gamma[c] − x·k[r]`, packed in and out. */
-class RmsGradDxProgram implements GPGPUProgram {
+class RmsGradDxProgram extends PackedProgram {
   variableNames = ['dy', 'x', 'gamma', 'inv', 'k'];
-  packedInputs = true;
-  packedOutput = true;
   outputShape: number[];
   userCode: string;
   constructor(rows: number, D: number) {
+    super();
     this.outputShape = [rows, D];
     this.userCode = `
       void main() {
         ivec2 rc = getOutputCoords();
-        vec2 iv = getInv(rc.x).xy;
-        vec2 kv = getK(rc.x).xy;
+        vec2 iv = getInv(rc.x, 0).xz;
+        vec2 kv = getK(rc.x, 0).xz;
         vec2 g = getGamma(rc.y).xy;
         setOutput(getDy(rc.x, rc.y) * vec4(iv.x * g, iv.y * g) - getX(rc.x, rc.y) * vec4(kv.xx, kv.yy));
       }`;
   }
 }
 
-/** `dgamma[c] = Σ_r dy·x·invRms[r]` (the pair is two rows of column `i`). */
-class RmsGradGammaProgram extends PairReduceProgram {
+/** Rows per block of the column reduction's first pass. */
+const GAMMA_BLOCK = 64;
+
+/**
+ * `dgamma`'s first pass, packed `[blocks, D]`: `partial[b, c] = Σ dy·x·invRms` over the rows of
+ * block `b`; each fragment sums two blocks × two columns, so every texel of dy and x is fetched
+ * once.
+ */
+class RmsGradGammaPartialProgram extends PackedProgram {
+  variableNames = ['dy', 'x', 'inv'];
+  outputShape: number[];
+  userCode: string;
   constructor(rows: number, D: number) {
-    super(['dy', 'x', 'inv'], D, rows,
-          (k) => `s += dot(colPair(getDy(${k}, i), odd) * colPair(getX(${k}, i), odd), getInv(${k}).xy);`,
-          (k) => `s += colPair(getDy(${k}, i), odd).x * colPair(getX(${k}, i), odd).x * getInv(${k}).x;`, 's');
+    super();
+    const blocks = Math.ceil(rows / GAMMA_BLOCK);
+    this.outputShape = [blocks, D];
+    // Rows past the end (a partial last block, or the block after the last) are skipped; the
+    // second row of the last texel of an odd row count is padding.
+    const guard = rows % (2 * GAMMA_BLOCK) !== 0;
+    const sum = (row0: string, acc: string) => `
+        for (int k = 0; k < ${GAMMA_BLOCK}; k += 2) {
+          int r = ${row0} + k;
+          ${guard ? `if (r >= ${rows}) break;` : ''}
+          vec4 p = getDy(r, c) * getX(r, c);
+          vec2 iv = getInv(r, 0).xz;
+          ${rows % 2 === 1 ? `if (r + 1 >= ${rows}) { p.zw = vec2(0.0); iv.y = 0.0; }` : ''}
+          ${acc} += p.xy * iv.x + p.zw * iv.y;
+        }`;
+    this.userCode = `
+      void main() {
+        ivec2 oc = getOutputCoords();
+        int c = oc.y;
+        vec2 s0 = vec2(0.0);
+        vec2 s1 = vec2(0.0);
+        ${sum(`oc.x * ${GAMMA_BLOCK}`, 's0')}
+        ${sum(`(oc.x + 1) * ${GAMMA_BLOCK}`, 's1')}
+        setOutput(vec4(s0, s1));
+      }`;
+  }
+}
+
+/** `dgamma[c] = Σ_b partial[b, c]`, unpacked `[h, w]` (h·w = D) from the packed partial sums. */
+class RmsGradGammaProgram implements GPGPUProgram {
+  variableNames = ['p'];
+  packedInputs = true;
+  packedOutput = false;
+  outputShape: number[];
+  userCode: string;
+  constructor(blocks: number, D: number) {
+    const [h, w] = gridOf(D);
+    this.outputShape = [h, w];
+    const even = blocks - (blocks % 2);
+    this.userCode = `
+      void main() {
+        ivec2 oc = getOutputCoords();
+        int i = oc.x * ${w} + oc.y;
+        bool right = i - (i / 2) * 2 == 1;
+        float s = 0.0;
+        for (int b = 0; b < ${even}; b += 2) {
+          vec4 t = getP(b, i);
+          s += right ? t.y + t.w : t.x + t.z;
+        }
+        ${blocks % 2 === 1 ? `{ vec4 t = getP(${blocks - 1}, i); s += right ? t.y : t.x; }` : ''}
+        setOutput(s);
+      }`;
   }
 }
 
@@ -144,9 +202,9 @@ function forward(b: WebGLBackend, {x, gamma}: NormsRMSNormInputs, a: NormsRMSNor
   try {
     const x2 = reshape(b, sc, x, [rows, D]);
     const g = reshape(b, sc, gamma, [D]);
-    const inv = reshape(b, sc, sc.add(run(b, new RmsStatsProgram(rows, D, a.epsilon), [x2])), [rows]);
+    const inv = sc.add(run(b, new RmsStatsProgram(rows, D, a.epsilon), [x2]));
     const y = sc.add(run(b, new RmsApplyProgram(rows, D), [x2, inv, g]));
-    return [sc.release(reshape(b, sc, y, x.shape)), sc.release(inv)];
+    return [sc.release(reshape(b, sc, y, x.shape)), sc.release(reshape(b, sc, inv, [rows]))];
   } finally {
     sc.dispose();
   }
@@ -159,9 +217,11 @@ function backward(b: WebGLBackend, {dy, x, invRms, gamma}: NormsRMSNormGradInput
     const x2 = reshape(b, sc, x, [rows, D]);
     const dy2 = reshape(b, sc, dy, [rows, D]);
     const g = reshape(b, sc, gamma, [D]);
-    const k = reshape(b, sc, sc.add(run(b, new RmsGradRowProgram(rows, D), [dy2, x2, g, invRms])), [rows]);
-    const dx = sc.add(run(b, new RmsGradDxProgram(rows, D), [dy2, x2, g, invRms, k]));
-    const dgamma = sc.add(run(b, new RmsGradGammaProgram(rows, D), [dy2, x2, invRms]));
+    const inv = reshape(b, sc, invRms, [rows, 1]);
+    const k = sc.add(run(b, new RmsGradRowProgram(rows, D), [dy2, x2, g, inv]));
+    const dx = sc.add(run(b, new RmsGradDxProgram(rows, D), [dy2, x2, g, inv, k]));
+    const partial = sc.add(run(b, new RmsGradGammaPartialProgram(rows, D), [dy2, x2, inv]));
+    const dgamma = sc.add(run(b, new RmsGradGammaProgram(partial.shape[0], D), [partial]));
     return [sc.release(reshape(b, sc, dx, x.shape)), sc.release(reshape(b, sc, dgamma, gamma.shape))];
   } finally {
     sc.dispose();

@@ -61,8 +61,9 @@ describe('webgl shapes and input textures against the cpu backend', () => {
   test.each(SPECIAL.map((c) => [c.name] as const))('%s', (c) => expectPass(special[c]));
 });
 
-test('a forward + backward step runs our five programs and nothing else of note', () => {
+test('a forward + backward step runs our six programs and nothing else of note', () => {
   const ours = programs.filter((p) => p.startsWith('Rms'));
-  expect(ours).toEqual(['RmsStatsProgram', 'RmsApplyProgram', 'RmsGradRowProgram', 'RmsGradDxProgram', 'RmsGradGammaProgram']);
+  expect(ours).toEqual(['RmsStatsProgram', 'RmsApplyProgram', 'RmsGradRowProgram', 'RmsGradDxProgram',
+    'RmsGradGammaPartialProgram', 'RmsGradGammaProgram']);
   expect(programs.filter((p) => /Transpose|Reduce|Sum|Mean/i.test(p))).toEqual([]);
 });
