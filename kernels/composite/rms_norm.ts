@@ -15,8 +15,7 @@ import {rmsView} from '../../src/norm_view.js';
 /** Calls the active backend's kernels; every intermediate is disposed by `done`. */
 class Calls {
   private readonly scratch: TensorInfo[] = [];
-  private readonly backendName = engine().backendName;
-  constructor(private readonly backend: KernelBackend) {}
+  constructor(private readonly backend: KernelBackend, private readonly backendName: string) {}
 
   k(name: string, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap = {}): TensorInfo {
     const kernel = getKernel(name, this.backendName);
@@ -41,22 +40,25 @@ class Calls {
   }
 }
 
-export const rmsNormComposite: KernelFunc = ({inputs, backend, attrs}) => {
-  const {x, gamma} = inputs as NormsRMSNormInputs;
-  const a = attrs as unknown as NormsRMSNormAttrs;
+/** The forward on `backend` with the kernels registered for `backendName`. */
+export function rmsNormBody(backend: KernelBackend, backendName: string, inputs: NormsRMSNormInputs,
+                            a: NormsRMSNormAttrs): TensorInfo[] {
+  const {x, gamma} = inputs;
   const {rows, D} = rmsView(x.shape, a.axisCount);
-  const o = new Calls(backend as KernelBackend);
+  const o = new Calls(backend, backendName);
   const x2 = o.reshape(x, [rows, D]);
   const ms = o.mul(o.sum(o.k('Square', {x: x2}), 1, true), o.scalar(1 / D));
   const inv = o.k('Rsqrt', {x: o.k('Add', {a: ms, b: o.scalar(a.epsilon)})});
   const y = o.reshape(o.mul(o.mul(x2, inv), o.reshape(gamma, [1, D])), x.shape);
   return o.done(y, o.reshape(inv, [rows]));
-};
+}
 
-export const rmsNormGradComposite: KernelFunc = ({inputs, backend, attrs}) => {
-  const {dy, x, invRms, gamma} = inputs as NormsRMSNormGradInputs;
-  const {rows, D} = rmsView(x.shape, (attrs as unknown as NormsRMSNormAttrs).axisCount);
-  const o = new Calls(backend as KernelBackend);
+/** The backward on `backend` with the kernels registered for `backendName`. */
+export function rmsNormGradBody(backend: KernelBackend, backendName: string, inputs: NormsRMSNormGradInputs,
+                                a: NormsRMSNormAttrs): TensorInfo[] {
+  const {dy, x, invRms, gamma} = inputs;
+  const {rows, D} = rmsView(x.shape, a.axisCount);
+  const o = new Calls(backend, backendName);
   const x2 = o.reshape(x, [rows, D]);
   const dy2 = o.reshape(dy, [rows, D]);
   const inv = o.reshape(invRms, [rows, 1]);
@@ -66,12 +68,23 @@ export const rmsNormGradComposite: KernelFunc = ({inputs, backend, attrs}) => {
   const dx = o.reshape(o.k('Sub', {a: o.mul(g, inv), b: o.mul(x2, k)}), x.shape);
   const dgamma = o.reshape(o.sum(o.mul(dy2, o.mul(x2, inv)), 0, false), gamma.shape);
   return o.done(dx, dgamma);
-};
+}
+
+/** Kernel functions of the active backend (the engine's backend runs the kernel). */
+export const rmsNormComposite: KernelFunc = ({inputs, backend, attrs}) =>
+  rmsNormBody(backend as KernelBackend, engine().backendName, inputs as NormsRMSNormInputs,
+              attrs as unknown as NormsRMSNormAttrs);
+export const rmsNormGradComposite: KernelFunc = ({inputs, backend, attrs}) =>
+  rmsNormGradBody(backend as KernelBackend, engine().backendName, inputs as NormsRMSNormGradInputs,
+                  attrs as unknown as NormsRMSNormAttrs);
 
 /** The composite kernels as configs for `backendName`. */
 export function rmsNormCompositeConfigs(backendName: string): KernelConfig[] {
   return [
-    {kernelName: NormsRMSNorm, backendName, kernelFunc: rmsNormComposite},
-    {kernelName: NormsRMSNormGrad, backendName, kernelFunc: rmsNormGradComposite},
+    {kernelName: NormsRMSNorm, backendName, kernelFunc: ({inputs, backend, attrs}) =>
+      rmsNormBody(backend as KernelBackend, backendName, inputs as NormsRMSNormInputs, attrs as unknown as NormsRMSNormAttrs)},
+    {kernelName: NormsRMSNormGrad, backendName, kernelFunc: ({inputs, backend, attrs}) =>
+      rmsNormGradBody(backend as KernelBackend, backendName, inputs as NormsRMSNormGradInputs,
+                      attrs as unknown as NormsRMSNormAttrs)},
   ];
 }
