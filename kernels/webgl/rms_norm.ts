@@ -35,63 +35,47 @@ function texelColumns(D: number, body: (j: string, lastOdd: boolean) => string):
         ${D % 2 === 1 ? `{ int j = ${D - 1}; ${body('j', true)} }` : ''}`;
 }
 
+/** A program on packed textures in and out (the class name identifies it in tests). */
 abstract class PackedProgram implements GPGPUProgram {
   packedInputs = true;
   packedOutput = true;
-  abstract variableNames: string[];
-  abstract outputShape: number[];
-  abstract userCode: string;
+  constructor(readonly variableNames: string[], readonly outputShape: number[], readonly userCode: string) {}
 }
 
 /** `invRms` of rows r, r+1: `(Σ_j x² / D + eps)^-1/2`, packed `[rows, 1]`. */
 class RmsStatsProgram extends PackedProgram {
-  variableNames = ['x'];
-  outputShape: number[];
-  userCode: string;
   constructor(rows: number, D: number, epsilon: number) {
-    super();
-    this.outputShape = [rows, 1];
     // The second column of the last texel of an odd D is padding.
-    this.userCode = `
+    super(['x'], [rows, 1], `
       void main() {
         int r = getOutputCoords().x;
         vec2 s = vec2(0.0);
         ${texelColumns(D, (j, lastOdd) => lastOdd
           ? `vec4 t = getX(r, ${j}); s += t.xz * t.xz;`
-          : `vec4 t = getX(r, ${j}) ; s += vec2(dot(t.xy, t.xy), dot(t.zw, t.zw));`)}
+          : `vec4 t = getX(r, ${j}); s += vec2(dot(t.xy, t.xy), dot(t.zw, t.zw));`)}
         vec2 inv = 1.0 / sqrt(s / ${glslFloat(D)} + ${glslFloat(epsilon)});
         setOutput(vec4(inv.x, 0.0, inv.y, 0.0));
-      }`;
+      }`);
   }
 }
 
 /** `y = x · invRms[r] · gamma[c]`, packed in and out. */
 class RmsApplyProgram extends PackedProgram {
-  variableNames = ['x', 'inv', 'gamma'];
-  outputShape: number[];
-  userCode: string;
   constructor(rows: number, D: number) {
-    super();
-    this.outputShape = [rows, D];
-    this.userCode = `
+    super(['x', 'inv', 'gamma'], [rows, D], `
       void main() {
         ivec2 rc = getOutputCoords();
         vec2 iv = getInv(rc.x, 0).xz;
         vec2 g = getGamma(rc.y).xy;
         setOutput(getX(rc.x, rc.y) * vec4(iv.x * g, iv.y * g));
-      }`;
+      }`);
   }
 }
 
 /** `k = invRms³ · Σ_j dy·gamma·x / D` of rows r, r+1, packed `[rows, 1]`. */
 class RmsGradRowProgram extends PackedProgram {
-  variableNames = ['dy', 'x', 'gamma', 'inv'];
-  outputShape: number[];
-  userCode: string;
   constructor(rows: number, D: number) {
-    super();
-    this.outputShape = [rows, 1];
-    this.userCode = `
+    super(['dy', 'x', 'gamma', 'inv'], [rows, 1], `
       void main() {
         int r = getOutputCoords().x;
         vec2 s = vec2(0.0);
@@ -101,26 +85,21 @@ class RmsGradRowProgram extends PackedProgram {
         vec2 inv = getInv(r, 0).xz;
         vec2 k = inv * inv * inv * s / ${glslFloat(D)};
         setOutput(vec4(k.x, 0.0, k.y, 0.0));
-      }`;
+      }`);
   }
 }
 
 /** `dx = invRms[r]·dy·gamma[c] − x·k[r]`, packed in and out. */
 class RmsGradDxProgram extends PackedProgram {
-  variableNames = ['dy', 'x', 'gamma', 'inv', 'k'];
-  outputShape: number[];
-  userCode: string;
   constructor(rows: number, D: number) {
-    super();
-    this.outputShape = [rows, D];
-    this.userCode = `
+    super(['dy', 'x', 'gamma', 'inv', 'k'], [rows, D], `
       void main() {
         ivec2 rc = getOutputCoords();
         vec2 iv = getInv(rc.x, 0).xz;
         vec2 kv = getK(rc.x, 0).xz;
         vec2 g = getGamma(rc.y).xy;
         setOutput(getDy(rc.x, rc.y) * vec4(iv.x * g, iv.y * g) - getX(rc.x, rc.y) * vec4(kv.xx, kv.yy));
-      }`;
+      }`);
   }
 }
 
@@ -133,13 +112,8 @@ const GAMMA_BLOCK = 64;
  * once.
  */
 class RmsGradGammaPartialProgram extends PackedProgram {
-  variableNames = ['dy', 'x', 'inv'];
-  outputShape: number[];
-  userCode: string;
   constructor(rows: number, D: number) {
-    super();
     const blocks = Math.ceil(rows / GAMMA_BLOCK);
-    this.outputShape = [blocks, D];
     // Rows past the end (a partial last block, or the block after the last) are skipped; the
     // second row of the last texel of an odd row count is padding.
     const guard = rows % (2 * GAMMA_BLOCK) !== 0;
@@ -152,7 +126,7 @@ class RmsGradGammaPartialProgram extends PackedProgram {
           ${rows % 2 === 1 ? `if (r + 1 >= ${rows}) { p.zw = vec2(0.0); iv.y = 0.0; }` : ''}
           ${acc} += p.xy * iv.x + p.zw * iv.y;
         }`;
-    this.userCode = `
+    super(['dy', 'x', 'inv'], [blocks, D], `
       void main() {
         ivec2 oc = getOutputCoords();
         int c = oc.y;
@@ -161,7 +135,7 @@ class RmsGradGammaPartialProgram extends PackedProgram {
         ${sum(`oc.x * ${GAMMA_BLOCK}`, 's0')}
         ${sum(`(oc.x + 1) * ${GAMMA_BLOCK}`, 's1')}
         setOutput(vec4(s0, s1));
-      }`;
+      }`);
   }
 }
 
