@@ -32,9 +32,22 @@ export interface SectionResult {
 
 const RESULTS = 'bench/results';
 
+/**
+ * Writes a section's results. With `TFJS_NORMS_BENCH_ONLY` set (a partial run), the new rows
+ * replace the saved rows of the same op, shape and mode and everything else saved is kept.
+ */
 export function saveSection(result: SectionResult): void {
   mkdirSync(RESULTS, {recursive: true});
-  writeFileSync(join(RESULTS, `${result.section}.json`), JSON.stringify(result, null, 2) + '\n');
+  const file = join(RESULTS, `${result.section}.json`);
+  if (process.env.TFJS_NORMS_BENCH_ONLY && existsSync(file)) {
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as SectionResult;
+    const key = (r: Row) => `${r.op}|${r.shape}|${r.mode}`;
+    const fresh = new Map(result.rows.map((r) => [key(r), r]));
+    const rows = saved.rows.map((r) => fresh.get(key(r)) ?? r);
+    for (const r of result.rows) if (!saved.rows.some((s) => key(s) === key(r))) rows.push(r);
+    result = {...saved, rows, extra: result.extra ?? saved.extra};
+  }
+  writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
 }
 
 export function speedup(r: Row): number | null {

@@ -16,6 +16,7 @@ export const TARGETS: Record<string, Target[]> = {
     {op: /^LayerNorm/, mode: 'forward+backward', kind: 'speedup', value: 20},
     {op: /^(GroupNorm|InstanceNorm)/, mode: 'forward+backward', kind: 'speedup', value: 10},
     {op: /./, mode: 'forward', kind: 'yardstick', value: 4},
+    {op: /^RMSNorm/, mode: 'forward+backward', kind: 'speedup', value: 5},
   ],
   webgl: [
     {op: /^BatchNorm training/, mode: 'forward', kind: 'speedup', value: 3},
@@ -25,6 +26,7 @@ export const TARGETS: Record<string, Target[]> = {
     {op: /^(GroupNorm|InstanceNorm)/, mode: 'forward+backward', kind: 'speedup', value: 3},
     {op: /./, mode: 'forward', kind: 'yardstick', value: 2.5},
     {op: /./, mode: 'forward+backward', kind: 'yardstick', value: 3},
+    {op: /^RMSNorm/, mode: 'forward+backward', kind: 'speedup', value: 5},
   ],
   wasm: [
     {op: /^(BatchNorm training NHWC|LayerNorm|GroupNorm|InstanceNorm)/, mode: 'forward+backward', kind: 'speedup', value: 5},
@@ -35,5 +37,6 @@ export const TARGETS: Record<string, Target[]> = {
     {op: /^LayerNorm/, mode: 'forward+backward', kind: 'speedup', value: 5},
     {op: /^(GroupNorm|InstanceNorm)/, mode: 'forward+backward', kind: 'speedup', value: 3},
     {op: /./, mode: 'forward', kind: 'yardstick', value: 3},
+    {op: /^RMSNorm/, mode: 'forward+backward', kind: 'speedup', value: 2},
   ],
 };

@@ -31,6 +31,7 @@ export const SHAPES = {
   nchw: [8, 64, 32, 32],
   nhwc: [8, 32, 32, 64],
   layerNorm: [16, 128, 768],
+  rmsNorm: [[16, 128, 768], [4, 1024, 4096]],
 };
 
 /** Traffic: forward reads x twice (statistics, apply) and writes y; backward reads dy and x
@@ -180,6 +181,20 @@ export function workloads(tf: TF, norms: Norms): Workload[] {
     push({op: 'LayerNorm', shape, mode: 'forward+backward', ours: withGrads(tf, ours, [s.x, s.gamma, s.beta], s.dy),
       baselineName: name, baseline: withGrads(tf, theirs, [s.x, ...lvars], s.dy),
       dispose: () => { tf.dispose([s.x, s.gamma, s.beta, s.dy]); layer.dispose(); }});
+  }
+
+  // RMSNorm vs the formula as tf ops (what a tfjs user writes today).
+  for (const shape of SHAPES.rmsNorm) {
+    const D = shape[shape.length - 1];
+    const s = setup(tf, shape, D);
+    const eps = 1e-6;
+    const ours = () => norms.rmsNorm(s.x, {gamma: s.gamma, epsilon: eps});
+    const theirs = () => tf.tidy(() => s.x.div(s.x.square().mean(-1, true).add(eps).sqrt()).mul(s.gamma));
+    const name = 'tf ops: x / sqrt(mean(x²) + ε) · γ';
+    push({op: 'RMSNorm', shape, mode: 'forward', ours, baselineName: name, baseline: theirs, dispose: () => {}});
+    push({op: 'RMSNorm', shape, mode: 'forward+backward', ours: withGrads(tf, ours, [s.x, s.gamma], s.dy),
+      baselineName: name, baseline: withGrads(tf, theirs, [s.x, s.gamma], s.dy),
+      dispose: () => tf.dispose([s.x, s.gamma, s.beta, s.dy])});
   }
   return out;
 }

@@ -609,6 +609,224 @@ def moving_stats_cases():
     return cases
 
 
+
+# --------------------------------------------------------------------------
+# rmsNorm (torch.nn.functional.rms_norm)
+# --------------------------------------------------------------------------
+
+RMS_DEFAULT_EPS = 1e-6
+
+
+def rms_case(name, shape, axes, affine=True, eps=None, x_fn=None):
+    rank = len(shape)
+    k = len(axes)
+    assert sorted(a % rank for a in axes) == list(range(rank - k, rank)), "rmsNorm axes must be trailing"
+    nshape = list(shape[rank - k:])
+    eps_v = RMS_DEFAULT_EPS if eps is None else eps
+    opts = {"epsilon": eps, "axes": list(axes)}
+
+    def fn(g):
+        x_np = g.x(shape, False) if x_fn is None else x_fn(g)
+        gamma_np = g.normal(nshape, scale=0.5, loc=1.0) if affine else None
+        dy_np = g.normal(shape)
+        x, gamma = dbl(x_np), dbl(gamma_np)
+        dy = dbl(dy_np, False)
+        y = F.rms_norm(x, nshape, weight=gamma, eps=eps_v)
+        # Cross-check against the formula of API.md.
+        ref = x / torch.sqrt((x * x).mean(dim=tuple(range(rank - k, rank)), keepdim=True) + eps_v)
+        if gamma is not None:
+            ref = ref * gamma
+        assert torch.allclose(y, ref, rtol=1e-12, atol=1e-14)
+        dx, dgamma = vjp(y, dy, [x, gamma])
+        case = {
+            "inputs": {"x": enc_input(x_np), "gamma": None if gamma_np is None else enc_input(gamma_np),
+                       "dy": enc_input(dy_np)},
+            "expected": {"y": enc_expected(y), "dx": enc_expected(dx), "dgamma": enc_expected(dgamma)},
+        }
+        return y, case
+
+    return build_case(name, "rmsNorm", opts, fn, None, None)
+
+
+def rms_norm_cases():
+    cases = []
+    shapes = {1: [7], 2: [5, 6], 3: [3, 4, 5], 4: [2, 3, 4, 5], 5: [2, 2, 3, 2, 4]}
+    axes_opts = {1: [-1], 2: [-2, -1], 3: [-3, -2, -1]}
+    for rank, shape in shapes.items():
+        for k in range(1, min(rank, 3) + 1):
+            for affine in (True, False):
+                cases.append(rms_case(f"rms_r{rank}_k{k}_{'affine' if affine else 'plain'}", shape, axes_opts[k], affine))
+    cases.append(rms_case("rms_eps1e-3", [4, 6], [-1], eps=1e-3))
+    cases.append(rms_case("rms_eps1e-5_given", [4, 6], [-1], eps=1e-5))
+    cases.append(rms_case("rms_D1", [5, 1], [-1]))
+    cases.append(rms_case("rms_D130", [3, 130], [-1]))
+    cases.append(rms_case("rms_positive_axes", [2, 3, 4, 5], [2, 3]))
+
+    def zero_row(g):
+        x = g.x([4, 8], False)
+        x[1, :] = 0.0
+        return x
+    cases.append(rms_case("rms_zero_row", [4, 8], [-1], x_fn=zero_row))
+    cases.append(rms_case("rms_zero_row_plain", [4, 8], [-1], affine=False, x_fn=zero_row))
+    # |x| ~ 1e-4: mean(x²) ~ 1e-8 << epsilon, so epsilon dominates.
+    cases.append(rms_case("rms_small_eps_dominates", [3, 16], [-1], x_fn=lambda g: g.normal([3, 16], scale=1e-4)))
+    # |x| ~ 1e-3: mean(x²) ~ epsilon.
+    cases.append(rms_case("rms_small_eps_comparable", [3, 16], [-1], x_fn=lambda g: g.normal([3, 16], scale=1e-3)))
+    cases.append(rms_case("rms_small_eps1e-8", [3, 16], [-1], eps=1e-8, x_fn=lambda g: g.normal([3, 16], scale=1e-4)))
+    cases.append(rms_case("rms_large_values", [3, 16], [-1], x_fn=lambda g: g.normal([3, 16], scale=1e3, loc=500.0)))
+    return cases
+
+
+# --------------------------------------------------------------------------
+# Batch Renormalization (Ioffe 2017): autograd with r and d detached
+# --------------------------------------------------------------------------
+
+def renorm_case(name, shape, fmt, clip, affine=True, eps=1e-3, act=None, alpha=None, stats=None):
+    """clip: dict of rMax/rMin/dMax (absent = not given). stats(g, mu, sigma) -> (mean, stddev)."""
+    rank = len(shape)
+    cax = channel_axis(rank, fmt)
+    C = shape[cax]
+    opts = {"training": True, "dataFormat": fmt, "epsilon": eps, "activation": act, "alpha": alpha,
+            "renorm": {k: clip.get(k) for k in ("rMax", "rMin", "dMax")}}
+    r_max = clip.get("rMax", float("inf"))
+    r_min = clip.get("rMin", 1.0 / r_max)
+    d_max = clip.get("dMax", float("inf"))
+
+    def fn(g):
+        x_np = g.x(shape, False)
+        gamma_np, beta_np = pick_affine(g, [C], affine)
+        dy_np = g.normal(shape)
+        x, gamma, beta = dbl(x_np), dbl(gamma_np), dbl(beta_np)
+        dy = dbl(dy_np, False)
+        xc = to_cf(x, fmt)
+        red = [0] + list(range(2, rank))
+        mu = xc.mean(dim=red)
+        var = xc.var(dim=red, unbiased=False)
+        sigma = torch.sqrt(var + eps)
+        mean_np, std_np = stats(g, mu.detach().numpy(), sigma.detach().numpy())
+        rmean, rstd = dbl(mean_np, False), dbl(std_np, False)
+        r = torch.clamp(sigma.detach() / rstd, r_min, r_max)
+        d = torch.clamp((mu.detach() - rmean) / rstd, -d_max, d_max)
+        view = [1, C] + [1] * (rank - 2)
+        xhat = (xc - mu.view(view)) / sigma.view(view)
+        z = xhat * r.view(view) + d.view(view)
+        if gamma is not None:
+            z = z * gamma.view(view)
+        if beta is not None:
+            z = z + beta.view(view)
+        y = from_cf(apply_act(z, act, alpha), fmt)
+        dx, dgamma, dbeta = vjp(y, dy, [x, gamma, beta])
+        case = {
+            "inputs": {"x": enc_input(x_np), "gamma": None if gamma_np is None else enc_input(gamma_np),
+                       "beta": None if beta_np is None else enc_input(beta_np), "dy": enc_input(dy_np),
+                       "renormMean": enc_input(mean_np), "renormStddev": enc_input(std_np)},
+            "expected": {"y": enc_expected(y), "mean": enc_expected(mu), "variance": enc_expected(var),
+                         "r": enc_expected(r), "d": enc_expected(d), "dx": enc_expected(dx),
+                         "dgamma": enc_expected(dgamma), "dbeta": enc_expected(dbeta)},
+        }
+        return from_cf(z, fmt), case
+
+    return build_case(name, "batchNorm", opts, fn, act, 1e-3)
+
+
+def renorm_cases():
+    def near(g, mu, sigma):
+        # Moving statistics near the batch's: r, d inside any clipping below.
+        return ((mu + 0.05 * g.normal(mu.shape)).astype(np.float32),
+                (sigma * g.uniform(sigma.shape, 0.9, 1.1)).astype(np.float32))
+
+    def spread(g, mu, sigma):
+        # sigma / stddev of 0.4, 0.9, 1.1, 2.5, ... and (mu - mean) / stddev of -2, 0.1, -0.1, 2, ...:
+        # with rMax 1.5 (rMin 1/1.5) and dMax 0.5 some channels clip and the others do not.
+        ratios = np.array([0.4, 0.9, 1.1, 2.5] * 4)[:len(mu)]
+        offs = np.array([-2.0, 0.1, -0.1, 2.0, 0.2, -3.0, 0.0, 1.0] * 2)[:len(mu)]
+        std = (sigma / ratios).astype(np.float32)
+        return (mu - offs * std).astype(np.float32), std
+
+    cases = [
+        renorm_case("renorm_nhwc_r4_noclip", [4, 3, 3, 4], "NHWC", {}, stats=near),
+        renorm_case("renorm_nchw_r4_noclip", [4, 4, 3, 3], "NCHW", {}, stats=near),
+        renorm_case("renorm_r2_noclip_plain", [8, 5], "NHWC", {}, affine=False, stats=near),
+        renorm_case("renorm_nchw_r3_partial_clip", [6, 8, 5], "NCHW", {"rMax": 1.5, "dMax": 0.5}, stats=spread),
+        renorm_case("renorm_nhwc_r4_partial_clip", [3, 4, 2, 8], "NHWC", {"rMax": 1.5, "dMax": 0.5}, stats=spread),
+        renorm_case("renorm_nhwc_r4_partial_clip_rmin", [3, 4, 2, 8], "NHWC",
+                    {"rMax": 2.0, "rMin": 0.8, "dMax": 1.5}, stats=spread),
+        renorm_case("renorm_nchw_r4_partial_clip_relu", [4, 8, 2, 3], "NCHW", {"rMax": 1.5, "dMax": 0.5},
+                    act="relu", stats=spread),
+        renorm_case("renorm_r2_partial_clip_gammaonly", [10, 8], "NHWC", {"rMax": 1.5, "dMax": 0.5},
+                    affine="gamma", stats=spread),
+    ]
+    for c in cases:
+        if "partial_clip" in c["name"]:
+            # The fixture must exercise both sides of every clip.
+            r = np.array(c["expected"]["r"]["data"])
+            d = np.array(c["expected"]["d"]["data"])
+            lim = c["opts"]["renorm"]
+            r_max = lim["rMax"]
+            r_min = lim["rMin"] if lim["rMin"] is not None else 1 / r_max
+            r_clipped = np.isclose(r, r_max) | np.isclose(r, r_min)
+            d_clipped = np.isclose(np.abs(d), lim["dMax"])
+            assert r_clipped.any() and not r_clipped.all(), c["name"]
+            assert d_clipped.any() and not d_clipped.all(), c["name"]
+    return cases
+
+
+# --------------------------------------------------------------------------
+# InstanceNorm with tracked running statistics (torch.nn.InstanceNorm2d)
+# --------------------------------------------------------------------------
+
+def instance_running_cases():
+    """Running statistics after each of three training batches, and an inference output.
+
+    torch.nn.InstanceNorm2d(track_running_stats=True) is the oracle for PyTorch's conventions
+    (the batch mean of the per-instance mean and unbiased variance; momentum 0.1); the layer
+    under test uses momentum = 1 - 0.1. The Keras-convention case (biased variance, momentum
+    0.99) is the formula in float64.
+    """
+    rng = np.random.default_rng(zlib.crc32(b"instance_running"))
+    batches = [(rng.standard_normal((3, 4, 3, 2)) * (1 + i) + i).astype(np.float32) for i in range(3)]
+    x_eval = (rng.standard_normal((2, 4, 3, 2)) * 2 + 1).astype(np.float32)
+    gamma = (1 + 0.5 * rng.standard_normal(4)).astype(np.float32)
+    beta = (0.5 * rng.standard_normal(4)).astype(np.float32)
+    enc = [enc_input(b) for b in batches]
+    cases = []
+    eps = 1e-3
+    for name, affine in [("torch_momentum_0.1", False), ("torch_momentum_0.1_affine", True)]:
+        m = torch.nn.InstanceNorm2d(4, eps=eps, momentum=0.1, affine=affine, track_running_stats=True).double().train()
+        if affine:
+            with torch.no_grad():
+                m.weight.copy_(torch.from_numpy(gamma.astype(np.float64)))
+                m.bias.copy_(torch.from_numpy(beta.astype(np.float64)))
+        after = []
+        with torch.no_grad():
+            for b in batches:
+                m(torch.from_numpy(b.astype(np.float64)))
+                after.append({"mean": [float(v) for v in m.running_mean],
+                              "variance": [float(v) for v in m.running_var]})
+            m.eval()
+            y = m(torch.from_numpy(x_eval.astype(np.float64)))
+        case = {"name": name, "oracle": "torch.nn.InstanceNorm2d(momentum=0.1, track_running_stats=True)",
+                "layer": {"axis": 1, "trackRunningStats": True, "momentum": 0.9, "unbiasedMovingVariance": True,
+                          "epsilon": eps, "center": affine, "scale": affine},
+                "weights": {"gamma": enc_input(gamma), "beta": enc_input(beta)} if affine else None,
+                "batches": enc, "after": after, "eval": {"x": enc_input(x_eval), "y": enc_expected(y)}}
+        cases.append(case)
+    mean, var, mom = np.zeros(4), np.ones(4), 0.99
+    after = []
+    for b in batches:
+        x = b.astype(np.float64)
+        mean = mom * mean + (1 - mom) * x.mean(axis=(2, 3)).mean(axis=0)
+        var = mom * var + (1 - mom) * x.var(axis=(2, 3)).mean(axis=0)
+        after.append({"mean": [float(v) for v in mean], "variance": [float(v) for v in var]})
+    xe = x_eval.astype(np.float64)
+    y = (xe - mean.reshape(1, 4, 1, 1)) / np.sqrt(var.reshape(1, 4, 1, 1) + eps)
+    cases.append({"name": "keras_momentum_0.99", "oracle": "Keras-convention formula in float64 (biased variance)",
+                  "layer": {"axis": 1, "trackRunningStats": True, "epsilon": eps, "center": False, "scale": False},
+                  "weights": None, "batches": enc, "after": after,
+                  "eval": {"x": enc_input(x_eval), "y": enc_expected(y)}})
+    return cases
+
+
 # --------------------------------------------------------------------------
 # output
 # --------------------------------------------------------------------------
@@ -634,6 +852,9 @@ def main():
         ("group_norm.json", group_norm_cases),
         ("instance_norm.json", instance_norm_cases),
         ("moving_stats.json", moving_stats_cases),
+        ("rms_norm.json", rms_norm_cases),
+        ("renorm.json", renorm_cases),
+        ("instance_running_stats.json", instance_running_cases),
     ]
     total_cases = total_bytes = 0
     print(f"torch {torch.__version__}, numpy {np.__version__}")

@@ -121,3 +121,25 @@ export const KERNEL_ALIASES: Record<string, string> = {
   [NormsABNTraining]: NormsNormalizeTraining,
   [NormsABNApply]: NormsApply,
 };
+
+/**
+ * RMSNorm over the trailing `axisCount` axes, seen as `[rows, D]`:
+ * `invRms = (Σx²/D + epsilon)^-1/2` per row, `y = x · invRms · gamma` (`gamma` of the normalized
+ * shape; the op passes ones when it is absent). Outputs `[y, invRms]` (`invRms` of `[rows]`,
+ * saved for the gradient).
+ */
+export const NormsRMSNorm = 'NormsRMSNorm';
+export type NormsRMSNormInputs = {x: TensorInfo; gamma: TensorInfo};
+export interface NormsRMSNormAttrs extends NamedAttrMap {
+  axisCount: number;
+  epsilon: number;
+}
+
+/**
+ * RMSNorm's backward: with `g = dy · gamma` and `x̂ = x · invRms`,
+ * `dx = invRms · (g − x̂ · Σ(g · x̂) / D)` per row and `dgamma = Σ_rows dy · x̂`.
+ * Outputs `[dx, dgamma]`.
+ */
+export const NormsRMSNormGrad = 'NormsRMSNormGrad';
+export type NormsRMSNormGradInputs = {dy: TensorInfo; x: TensorInfo; invRms: TensorInfo; gamma: TensorInfo};
+export type NormsRMSNormGradAttrs = NormsRMSNormAttrs;

@@ -42,3 +42,9 @@ export function normView(shape: readonly number[], attrs: NormViewAttrs): NormVi
   const count = (perSample ? 1 : N) * cpg * S;
   return {N, C, S, channelsLast, groups, cpg, perSample, slots, count};
 }
+
+/** RMSNorm's view of `x`: `[rows, D]` with `D` the product of the trailing `axisCount` axes. */
+export function rmsView(shape: readonly number[], axisCount: number): {rows: number; D: number} {
+  const split = shape.length - axisCount;
+  return {rows: product(shape.slice(0, split)), D: product(shape.slice(split))};
+}

@@ -123,14 +123,16 @@ export async function runTensorflow(opts: TimeOptions, log: (s: string) => void)
   const sync = info.isUsingGpuDevice
     ? (t: T[]) => { tf.tidy(() => tf.slice(tf.reshape(t[0], [-1]), 0, 1)).dataSync(); }
     : () => {};
-  const rows = timeWorkloads(tf, norms, sync, opts, log);
-  const markdown = alternativesTable(tf, info.isUsingGpuDevice, sync, opts, log) + '\n\n' +
+  const only = process.env.TFJS_NORMS_BENCH_ONLY;
+  const rows = timeWorkloads(tf, norms, sync, opts, log, only);
+  // A partial run (only some rows) keeps the saved tables (see saveSection).
+  const markdown = only ? undefined : alternativesTable(tf, info.isUsingGpuDevice, sync, opts, log) + '\n\n' +
     (info.isUsingGpuDevice ? '' : forwardCostTable(tf, opts, log));
   return {
     section: 'tensorflow', backend: 'tensorflow',
     environment: `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ` +
       `tfjs-node ${(tf.version as Record<string, string>)['tfjs-node'] ?? tf.version.tfjs}, ` +
       `libtensorflow ${info.binding.TF_Version} (${info.isUsingGpuDevice ? 'GPU' : 'CPU, oneDNN'})`,
-    date: new Date().toISOString().slice(0, 10), rows, extra: {markdown, checks: []},
+    date: new Date().toISOString().slice(0, 10), rows, extra: markdown === undefined ? undefined : {markdown, checks: []},
   };
 }

@@ -6,11 +6,13 @@
 import type {KernelBackend, KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import {
   NormsApply, NormsBackwardApply, NormsBackwardReduce, NormsBackwardTraining, NormsMoments, NormsNormalizeTraining,
+  NormsRMSNorm, NormsRMSNormGrad,
 } from '../../src/kernel_names.js';
 import {
   applyComposite, backwardApplyComposite, backwardReduceComposite, backwardTrainingComposite, momentsComposite,
   normalizeTrainingComposite,
 } from './norm_composite.js';
+import {rmsNormBody, rmsNormGradBody} from './rms_norm.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Body = (backend: KernelBackend, backendName: string, inputs: any, attrs: any) => TensorInfo | TensorInfo[];
@@ -22,6 +24,8 @@ const BODIES: Record<string, Body> = {
   [NormsBackwardReduce]: backwardReduceComposite,
   [NormsBackwardApply]: backwardApplyComposite,
   [NormsBackwardTraining]: backwardTrainingComposite,
+  [NormsRMSNorm]: rmsNormBody,
+  [NormsRMSNormGrad]: rmsNormGradBody,
 };
 
 const compositeFuncs = new WeakSet<KernelFunc>();

@@ -1,19 +1,21 @@
 /**
  * The kernels of the contract on typed arrays, shared by the cpu and wasm backends: each one
  * allocates its outputs, reads its inputs through a `KernelIO`, and runs the loops of
- * norm_loops.ts. `normKernelConfigs` makes a backend's kernel table from them.
+ * norm_loops.ts (RMSNorm: rms_norm_loops.ts). `normKernelConfigs` makes a backend's kernel table
+ * from them.
  */
 import type {KernelBackend, KernelConfig, NamedAttrMap, TensorInfo} from '@tensorflow/tfjs-core';
 import {
   NormsApply, NormsBackwardApply, NormsBackwardReduce, NormsBackwardTraining, NormsMoments, NormsNormalizeTraining,
   type NormApplyAttrs, type NormsApplyInputs, type NormsBackwardApplyAttrs, type NormsBackwardApplyInputs,
   type NormsBackwardReduceInputs, type NormsBackwardTrainingInputs, type NormsMomentsInputs,
-  type NormsNormalizeTrainingInputs,
+  type NormsNormalizeTrainingInputs, NormsRMSNorm, NormsRMSNormGrad,
 } from '../../src/kernel_names.js';
 import {normView, type NormView} from '../../src/norm_view.js';
 import type {KernelIO} from './kernel_io.js';
 import {apply, backwardApply, backwardReduce, moments, slotMeans, type ApplyParams, type BackwardSource,
   type Moments} from './norm_loops.js';
+import {rmsNorm, rmsNormGrad} from './rms_norm.js';
 import {applySlots, contiguousSlots, normalizeSlots, slotMoments} from './slot_loops.js';
 
 type StatsInputs = {x: TensorInfo; mean: TensorInfo; variance: TensorInfo; gamma?: TensorInfo; beta?: TensorInfo;
@@ -135,6 +137,8 @@ const BODIES: Record<string, Body> = {
   [NormsBackwardReduce]: backwardReduce_,
   [NormsBackwardApply]: backwardApply_,
   [NormsBackwardTraining]: backwardTraining,
+  [NormsRMSNorm]: rmsNorm,
+  [NormsRMSNormGrad]: rmsNormGrad,
 };
 
 /** Every kernel of the contract for `backendName`, reaching its memory through `ioOf(backend)`. */

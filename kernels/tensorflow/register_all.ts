@@ -10,10 +10,12 @@ import {backwardReduceConfig} from './backward_reduce.js';
 import {backwardTrainingConfig} from './backward_training.js';
 import {momentsConfig} from './moments.js';
 import {normalizeTrainingConfig} from './normalize_training.js';
+import {rmsNormConfig, rmsNormGradConfig} from './rms_norm.js';
 
 export const tensorflowKernelConfigs: KernelConfig[] = [
   momentsConfig, applyConfig, normalizeTrainingConfig, backwardReduceConfig, backwardApplyConfig,
   backwardTrainingConfig,
+  rmsNormConfig, rmsNormGradConfig,
 ];
 
 registerBackendKernels(tensorflowKernelConfigs);

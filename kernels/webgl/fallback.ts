@@ -10,6 +10,7 @@ import {
   applyComposite, backwardApplyComposite, backwardReduceComposite, backwardTrainingComposite, momentsComposite,
   normalizeTrainingComposite, type BackwardInputs,
 } from '../composite/norm_composite.js';
+import {rmsNormBody, rmsNormGradBody} from '../composite/rms_norm.js';
 import type {WebGLBackend} from './backend_util.js';
 
 type Composite<I, A, O> = (b: WebGLBackend, backendName: string, inputs: I, attrs: A) => O;
@@ -24,3 +25,5 @@ export const applyFallback = onWebGL(applyComposite);
 export const backwardReduceFallback = onWebGL<BackwardInputs, NormApplyAttrs, TensorInfo[]>(backwardReduceComposite);
 export const backwardApplyFallback = onWebGL(backwardApplyComposite);
 export const backwardTrainingFallback = onWebGL<BackwardInputs, NormApplyAttrs, TensorInfo[]>(backwardTrainingComposite);
+export const rmsNormFallback = onWebGL(rmsNormBody);
+export const rmsNormGradFallback = onWebGL(rmsNormGradBody);

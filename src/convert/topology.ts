@@ -17,6 +17,14 @@ const EXTRA_KEYS = ['activation', 'alpha', 'unbiased_moving_variance', 'use_glob
 
 const isObject = (x: Json | undefined): x is JsonObject => typeof x === 'object' && x !== null && !Array.isArray(x);
 
+/** Batch Renormalization has no SyncBatchNormalization, InPlaceABN or tfjs-layers counterpart. */
+function rejectRenorm(layer: JsonObject, target: string): void {
+  const c = (layer.config ?? {}) as JsonObject;
+  if (c.renorm === true) {
+    throw new Error(`layer '${String(c.name)}' uses Batch Renormalization (renorm: true), which ${target} does not support`);
+  }
+}
+
 /** The activation layer that carries a fused activation after conversion to plain layers. */
 function activationLayer(name: string, activation: string, alpha: Json | undefined, trainable: Json | undefined): JsonObject {
   if (activation === 'relu' || (activation === 'elu' && (alpha === null || alpha === undefined || alpha === 1))) {
@@ -84,7 +92,10 @@ export function topologyToSync(topology: Json): JsonObject {
   const copy = cloneTopology(topology);
   const top = root(copy);
   const convert = (layer: JsonObject): null => {
-    if (PLAIN_BATCH_NORMS.includes(layer.class_name as string)) layer.class_name = 'SyncBatchNormalization';
+    if (PLAIN_BATCH_NORMS.includes(layer.class_name as string)) {
+      rejectRenorm(layer, 'SyncBatchNormalization');
+      layer.class_name = 'SyncBatchNormalization';
+    }
     return null;
   };
   if (PLAIN_BATCH_NORMS.includes(top.class_name as string)) throw new Error('the model itself is a layer');
@@ -104,6 +115,7 @@ export function topologyToPlain(topology: Json): JsonObject {
     // Same config as tfjs-layers' LayerNormalization (e.g. a model loaded after useAsDefaultLayers).
     if (layer.class_name === 'NormsLayerNormalization') layer.class_name = 'LayerNormalization';
     if (!SYNC_BATCH_NORMS.includes(layer.class_name as string)) return null;
+    rejectRenorm(layer, "tfjs-layers' BatchNormalization");
     layer.class_name = 'BatchNormalization';
     const c = layer.config as JsonObject;
     // model.json spells option values the Python way ('leaky_relu').
@@ -160,7 +172,7 @@ export function topologyToInPlaceABN(topology: Json): JsonObject {
       const bn = layers[i];
       const c = bn.config as JsonObject;
       if (![...PLAIN_BATCH_NORMS].includes(bn.class_name as string)) continue;
-      if (camel((c.activation ?? 'linear') as string) !== 'linear') continue;
+      if (camel((c.activation ?? 'linear') as string) !== 'linear' || c.renorm === true) continue;
       let act: JsonObject | undefined;
       if (functional) {
         const users = consumers(config, c.name as string);

@@ -12,8 +12,9 @@ import {checkActivation, checkBoolean, shown} from '../ops/validate.js';
 import {
   affineWeights, channelAxisOf, channelFormat, checkLayerArgs, NormLayer, type AffineArgs, type ChannelAxis, type Kwargs,
 } from './norm_layer.js';
+import {Renorm, RENORM_ARGS, type RenormArgs} from './renorm.js';
 
-export interface BatchNormalizationArgs extends AffineArgs {
+export interface BatchNormalizationArgs extends AffineArgs, RenormArgs {
   /** Channel axis: -1 (channels last, default) or 1 (channels first); Keras's one-element list (`[3]`) too. */
   axis?: ChannelAxis;
   /** Keras convention `moving = momentum * moving + (1 - momentum) * batch`; null = cumulative average. Default 0.99. */
@@ -53,11 +54,14 @@ export class BatchNormalization extends NormLayer {
   protected movingMean!: LayerVariable;
   protected movingVariance!: LayerVariable;
   private numBatchesTracked: LayerVariable | null = null;
+  /** Batch Renormalization state (renorm.ts), null when `renorm` is off. */
+  protected readonly renorm: Renorm | null;
 
   constructor(args: BatchNormalizationArgs = {}, extraArgs: string[] = []) {
-    checkLayerArgs('batchNormalization', args, [...BN_ARGS, ...extraArgs]);
+    checkLayerArgs('batchNormalization', args, [...BN_ARGS, ...RENORM_ARGS, ...extraArgs]);
     super(args, 1e-3);
     const layer = this.layerName();
+    this.renorm = Renorm.from(layer, args);
     this.axis = args.axis ?? -1;
     channelAxisOf(layer, this.axis);
     if (args.momentum !== null && args.momentum !== undefined &&
@@ -94,6 +98,8 @@ export class BatchNormalization extends NormLayer {
     this.buildAffine([C]);
     this.movingMean = this.addWeight('moving_mean', [C], 'float32', this.movingMeanInit as never, undefined, false);
     this.movingVariance = this.addWeight('moving_variance', [C], 'float32', this.movingVarianceInit as never, undefined, false);
+    this.renorm?.build((name, shape, init) =>
+      this.addWeight(name, shape, 'float32', this.initializer(init, init) as never, undefined, false), C);
     if (this.momentum === null) {
       this.numBatchesTracked = this.addWeight('num_batches_tracked', [], 'float32', this.initializer('zeros', 'zeros') as never,
                                               undefined, false);
@@ -118,8 +124,12 @@ export class BatchNormalization extends NormLayer {
         return batchNorm(x, {...opts, training: false, mean: this.movingMean.read() as Tensor1D,
           variance: this.movingVariance.read() as Tensor1D}).y;
       }
-      const r = this.batchStatistics(x, opts);
-      if (training) this.updateMovingStatistics(r.mean, r.variance, r.count);
+      const renorm = training && this.renorm ? {renorm: this.renorm.options(this.epsilon)} : {};
+      const r = this.batchStatistics(x, {...opts, ...renorm});
+      if (training) {
+        this.updateMovingStatistics(r.mean, r.variance, r.count);
+        this.renorm?.update(r.mean, r.variance, this.epsilon);
+      }
       return r.y;
     });
   }
@@ -156,6 +166,7 @@ export class BatchNormalization extends NormLayer {
       unbiasedMovingVariance: this.unbiasedMovingVariance,
       useGlobalStats: this.useGlobalStats,
       trainableStatistics: this.trainableStatistics,
+      ...Renorm.config(this.renorm),
       ...super.getConfig(),
     };
   }
@@ -178,6 +189,7 @@ export class SyncBatchNormalization extends BatchNormalization {
     const {group, ...rest} = args;
     super(rest, []);
     this.group = group;
+    if (this.renorm) throw new Error(`${this.layerName()}: 'renorm' is not supported`);
   }
 
   protected override batchStatistics(x: Tensor, opts: object) {

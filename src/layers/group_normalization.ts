@@ -2,13 +2,15 @@
  * `GroupNormalization` (Keras 3's arguments and defaults; also loads TF-Addons' and Keras'
  * class names) and `InstanceNormalization`.
  */
-import {tidy, type Tensor, type serialization} from '@tensorflow/tfjs-core';
+import {tidy, type Tensor, type Tensor1D, type serialization} from '@tensorflow/tfjs-core';
+import {batchNorm} from '../ops/batch_norm.js';
 import {groupNorm} from '../ops/group_norm.js';
-import {instanceNorm} from '../ops/instance_norm.js';
+import {instanceNorm, instanceNormWithStatistics} from '../ops/instance_norm.js';
 import {shown} from '../ops/validate.js';
 import {
   affineWeights, channelAxisOf, channelFormat, checkLayerArgs, NormLayer, type AffineArgs, type ChannelAxis, type Kwargs,
 } from './norm_layer.js';
+import {RunningStats, type RunningStatsArgs} from './running_stats.js';
 
 export interface GroupNormalizationArgs extends AffineArgs {
   /** Number of groups; -1 = one per channel (instance norm). Default 32. */
@@ -67,32 +69,50 @@ export class AddonsGroupNormalization extends GroupNormalization {
   static override className = 'Addons>GroupNormalization';
 }
 
-export type InstanceNormalizationArgs = Omit<GroupNormalizationArgs, 'groups'>;
+export type InstanceNormalizationArgs = Omit<GroupNormalizationArgs, 'groups'> & RunningStatsArgs;
 
 /** Statistics per sample and channel over the spatial axes (rank 3 to 5). */
 export class InstanceNormalization extends GroupNormalization {
   static override className = 'InstanceNormalization';
+  /** PyTorch's `track_running_stats` (running_stats.ts), null when off. */
+  readonly running: RunningStats | null;
 
   constructor(args: InstanceNormalizationArgs & {groups?: number} = {}) {
     // TF-Addons writes groups: -1 into its InstanceNormalization configs.
-    const {groups, ...rest} = args;
+    const {groups, trackRunningStats, momentum, unbiasedMovingVariance, ...rest} = args;
     if (groups !== undefined && groups !== -1) {
       throw new Error(`instanceNormalization: 'groups' must be -1 when given, got ${groups}`);
     }
     super({...rest, groups: -1}, 'instanceNormalization');
+    this.running = RunningStats.from('instanceNormalization', {trackRunningStats, momentum, unbiasedMovingVariance});
   }
 
-  override call(inputs: Tensor | Tensor[], _kwargs: Kwargs): Tensor {
+  override build(inputShape: (number | null)[] | (number | null)[][]): void {
+    super.build(inputShape);
+    const {C} = channelFormat(this.layerName(), inputShape, this.axis);
+    this.running?.build((name, shape, init) =>
+      this.addWeight(name, shape, 'float32', this.initializer(init, init) as never, undefined, false), C);
+  }
+
+  override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor {
     return tidy(() => {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;
-      const {dataFormat} = channelFormat(this.layerName(), x.shape, this.axis);
-      return instanceNorm(x, {epsilon: this.epsilon, dataFormat, ...affineWeights(this)});
+      const {C, dataFormat} = channelFormat(this.layerName(), x.shape, this.axis);
+      const opts = {epsilon: this.epsilon, dataFormat, ...affineWeights(this)};
+      if (this.running === null) return instanceNorm(x, opts);
+      if (!(kwargs.training ?? false)) {
+        return batchNorm(x, {...opts, training: false, mean: this.running.mean!.read() as Tensor1D,
+          variance: this.running.variance!.read() as Tensor1D}).y;
+      }
+      const r = instanceNormWithStatistics(x, opts);
+      this.running.update(r.mean, r.variance, C, r.count);
+      return r.y;
     });
   }
 
   override getConfig(): serialization.ConfigDict {
     const {groups: _g, ...config} = super.getConfig();
-    return config;
+    return {...config, ...RunningStats.config(this.running)};
   }
 }
 

@@ -13,20 +13,21 @@ import {
 import {registerAsDefaults} from './default_layers.js';
 import {InPlaceABN, type InPlaceABNArgs} from './inplace_abn.js';
 import {LayerNormalization, type LayerNormalizationArgs} from './layer_normalization.js';
+import {RMSNormalization, type RMSNormalizationArgs} from './rms_normalization.js';
 
 export {
   AddonsGroupNormalization, AddonsInstanceNormalization, BatchNormalization, GroupNormalization, InPlaceABN,
-  InstanceNormalization, LayerNormalization, SyncBatchNormalization,
+  InstanceNormalization, LayerNormalization, RMSNormalization, SyncBatchNormalization,
 };
 export type {
   BatchNormalizationArgs, GroupNormalizationArgs, InPlaceABNArgs, InstanceNormalizationArgs, LayerNormalizationArgs,
-  SyncBatchNormalizationArgs,
+  RMSNormalizationArgs, SyncBatchNormalizationArgs,
 };
 
 /** Every layer class, by the class name written into model.json. */
 export const LAYER_CLASSES = [
   BatchNormalization, SyncBatchNormalization, LayerNormalization, GroupNormalization, AddonsGroupNormalization,
-  InstanceNormalization, AddonsInstanceNormalization, InPlaceABN,
+  InstanceNormalization, AddonsInstanceNormalization, InPlaceABN, RMSNormalization,
 ];
 for (const cls of LAYER_CLASSES) serialization.registerClass(cls as never);
 
@@ -78,4 +79,9 @@ export function instanceNormalization(args?: InstanceNormalizationArgs): Instanc
 /** In-Place Activated BatchNorm (leakyRelu by default). */
 export function inPlaceABN(args?: InPlaceABNArgs): InPlaceABN {
   return new InPlaceABN(args);
+}
+
+/** Keras 3's RMSNormalization: `x / sqrt(mean(x², axis) + epsilon) · scale` (epsilon 1e-6). */
+export function rmsNormalization(args?: RMSNormalizationArgs): RMSNormalization {
+  return new RMSNormalization(args);
 }

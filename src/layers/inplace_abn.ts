@@ -40,6 +40,7 @@ export class InPlaceABN extends BatchNormalization {
   constructor(args: InPlaceABNArgs = {}) {
     const {group, inPlace, ...rest} = args;
     super(rest, []);
+    if (this.renorm) throw new Error(`${this.layerName()}: 'renorm' is not supported`);
     this.group = group;
     this.inPlace = checkBoolean(this.layerName(), 'inPlace', inPlace, true);
   }

@@ -1,11 +1,12 @@
 import {op, type Tensor, type TensorLike} from '@tensorflow/tfjs-core';
 import {channelNormArgs} from './channel_args.js';
 import {normalize, slotCount} from './normalize.js';
+import {renormAffine} from './renorm.js';
 import type {BatchNormOptions, BatchNormResult} from './types.js';
 import {checkOptions, fail, paramInput} from './validate.js';
 
 const OPTIONS = ['training', 'gamma', 'beta', 'epsilon', 'dataFormat', 'activation', 'alpha',
-  'mean', 'variance'] as const;
+  'mean', 'variance', 'renorm'] as const;
 
 /** Throws PyTorch's error for a batch with a single value per channel. */
 export function checkTrainingCount(name: string, count: number, shape: readonly number[]): void {
@@ -27,6 +28,12 @@ export function checkTrainingCount(name: string, count: number, shape: readonly 
  * ```js
  * const {y, mean, variance} = tfnorms.batchNorm(x, {training: true, gamma, beta, activation: 'relu'});
  * ```
+ *
+ * Batch Renormalization (`training: true` with `renorm: {mean, stddev, rMax?, rMin?, dMax?}`): with
+ * `σ_B = sqrt(variance_B + epsilon)`, `r = clip(σ_B / stddev, rMin, rMax)` and
+ * `d = clip((mean_B − mean) / stddev, −dMax, dMax)`, `y = act(((x − mean_B)/σ_B · r + d)·gamma + beta)`;
+ * `r` and `d` are constants for the gradient (defaults `rMax = Infinity`, `rMin = 1 / rMax`,
+ * `dMax = Infinity`). The batch statistics are returned as in plain training.
  */
 function batchNorm_(x: Tensor | TensorLike, opts: BatchNormOptions): BatchNormResult {
   const name = 'batchNorm';
@@ -46,6 +53,11 @@ function batchNorm_(x: Tensor | TensorLike, opts: BatchNormOptions): BatchNormRe
     }
     mean = paramInput(name, 'mean', opts.mean, [a.C], a.what);
     variance = paramInput(name, 'variance', opts.variance, [a.C], a.what);
+  }
+  if (opts.renorm !== undefined) {
+    if (!opts.training) fail(name, `'renorm' applies only when 'training' is true`);
+    const p = renormAffine(name, a.x, a.attrs, a.attrs.epsilon, a.C, a.what, opts.renorm, a.gamma, a.beta);
+    return normalize(a.x, a.attrs, [a.C], {...p, training: true});
   }
   return normalize(a.x, a.attrs, [a.C], {gamma: a.gamma, beta: a.beta, training: opts.training, mean, variance});
 }

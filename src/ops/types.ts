@@ -1,3 +1,4 @@
+import type {RenormOptions} from './renorm.js';
 import type {Tensor, Tensor1D} from '@tensorflow/tfjs-core';
 import type {NormActivation} from '../kernel_names.js';
 
@@ -26,6 +27,8 @@ export interface BatchNormOptions extends NormOptions {
   mean?: Tensor1D;
   /** Per-channel variance, required when `training` is false. */
   variance?: Tensor1D;
+  /** Batch Renormalization (training only): moving `mean`/`stddev` and the clipping of `r` and `d`. */
+  renorm?: RenormOptions;
 }
 
 export interface BatchNormResult {
@@ -55,5 +58,14 @@ export interface LayerNormOptions {
   /** Offset with the shape of the normalized axes. */
   beta?: Tensor;
   /** Default `1e-5`. */
+  epsilon?: number;
+}
+
+export interface RMSNormOptions {
+  /** Trailing axes to normalize over. Default `-1`. */
+  axes?: number | number[];
+  /** Scale with the shape of the normalized axes. */
+  gamma?: Tensor;
+  /** Default `1e-6` (Keras's RMSNormalization). */
   epsilon?: number;
 }

@@ -12,7 +12,8 @@ beforeAll(async () => {
 
 test.each(norms.layers ? ['batchNormalization', 'batchNormalization NCHW (axis 1)', 'batchNormalization center/scale false',
   'batchNormalization momentum null, unbiased', 'syncBatchNormalization (world of one)', 'layerNormalization',
-  'groupNormalization', 'groupNormalization NCHW', 'instanceNormalization', 'inPlaceABN'] : [])('%s', (name) => {
+  'groupNormalization', 'groupNormalization NCHW', 'instanceNormalization', 'inPlaceABN', 'rmsNormalization',
+  'batchNormalization renorm', 'instanceNormalization trackRunningStats'] : [])('%s', (name) => {
   const r = results.find((x) => x.name === name)!;
   expect(r.losses.every(Number.isFinite)).toBe(true);
   expect(r.losses[r.losses.length - 1]).toBeLessThan(r.losses[0] * 0.8);

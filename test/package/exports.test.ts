@@ -31,7 +31,7 @@ test('CommonJS: tfjs-norms, tfjs-norms/webgl and tfjs-norms/node resolve; initFr
       y: Array.from(y.dataSync()).map(v => +v.toFixed(4))}));
   `]);
   const r = JSON.parse(out.trim().split('\n').pop()!);
-  expect(r.keys).toEqual(expect.arrayContaining(['batchNorm', 'collective', 'convert', 'groupNorm', 'instanceNorm', 'layerNorm', 'layers']));
+  expect(r.keys).toEqual(expect.arrayContaining(['batchNorm', 'collective', 'convert', 'groupNorm', 'instanceNorm', 'layerNorm', 'layers', 'rmsNorm']));
   // The public contract of tfjs-norms/node: kernels, the graph-model fix and the TCP transport; no CLI internals.
   expect(r.nodeKeys).toEqual(['TcpTransport', 'disableTrainingFusedBatchNorm', 'enableTrainingFusedBatchNorm',
     'initFromEnv', 'tensorflowKernelConfigs', 'tensorflowKernelsRegistered']);

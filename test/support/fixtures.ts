@@ -10,7 +10,7 @@ export interface FixtureTensor {shape: number[]; data: number[]}
 
 export interface FixtureCase {
   name: string;
-  op: 'batchNorm' | 'layerNorm' | 'groupNorm' | 'instanceNorm';
+  op: 'batchNorm' | 'layerNorm' | 'groupNorm' | 'instanceNorm' | 'rmsNorm';
   opts: Record<string, unknown>;
   inputs: Record<string, FixtureTensor | null>;
   expected: Record<string, FixtureTensor | null>;
@@ -23,6 +23,7 @@ export interface NormOps {
   layerNorm: (x: tfType.Tensor, o: never) => tfType.Tensor;
   groupNorm: (x: tfType.Tensor, o: never) => tfType.Tensor;
   instanceNorm: (x: tfType.Tensor, o: never) => tfType.Tensor;
+  rmsNorm?: (x: tfType.Tensor, o: never) => tfType.Tensor;
 }
 
 function rmsOf(data: number[]): number {
@@ -94,7 +95,7 @@ export function checkCase(tf: TF, ops: NormOps, c: FixtureCase): string[] {
         if (v) o.variance = v;
         return ops.batchNorm(xx, o as never);
       }
-      return {y: ops[c.op](xx, o as never)};
+      return {y: ops[c.op]!(xx, o as never)};
     };
     const out = run(x, gamma, beta, mean, variance) as {y: tfType.Tensor; mean?: tfType.Tensor; variance?: tfType.Tensor};
     const bad = compare('y', out.y.dataSync(), c.expected.y!);

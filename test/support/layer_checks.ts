@@ -25,6 +25,9 @@ export function layerFactories(norms: Norms): Array<[string, () => tfType.layers
     ['groupNormalization NCHW', () => l.groupNormalization({groups: 2, axis: 1}), 'NCHW'],
     ['instanceNormalization', () => l.instanceNormalization({}), 'NHWC'],
     ['inPlaceABN', () => l.inPlaceABN({}), 'NHWC'],
+    ['rmsNormalization', () => l.rmsNormalization({}), 'NHWC'],
+    ['batchNormalization renorm', () => l.batchNormalization({renorm: true, renormClipping: {rmax: 3, dmax: 5}}), 'NHWC'],
+    ['instanceNormalization trackRunningStats', () => l.instanceNormalization({trackRunningStats: true}), 'NHWC'],
   ];
 }
 

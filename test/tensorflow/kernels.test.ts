@@ -12,6 +12,7 @@ import {backwardReduceConfig} from '../../kernels/tensorflow/backward_reduce.js'
 import {backwardTrainingConfig} from '../../kernels/tensorflow/backward_training.js';
 import {momentsConfig} from '../../kernels/tensorflow/moments.js';
 import {normalizeTrainingConfig} from '../../kernels/tensorflow/normalize_training.js';
+import {rmsNormConfig, rmsNormGradConfig} from '../../kernels/tensorflow/rms_norm.js';
 import * as names from '../../src/kernel_names.js';
 import {prepareBackend} from '../../kernels/composite/install.js';
 import type {Tensor} from '@tensorflow/tfjs-core';
@@ -24,6 +25,7 @@ const expected = [
   [names.NormsMoments, momentsConfig], [names.NormsApply, applyConfig],
   [names.NormsNormalizeTraining, normalizeTrainingConfig], [names.NormsBackwardReduce, backwardReduceConfig],
   [names.NormsBackwardApply, backwardApplyConfig], [names.NormsBackwardTraining, backwardTrainingConfig],
+  [names.NormsRMSNorm, rmsNormConfig], [names.NormsRMSNormGrad, rmsNormGradConfig],
 ] as const;
 
 test('tfjs-norms/node registers every kernel of the contract for tensorflow', () => {

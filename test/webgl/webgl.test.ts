@@ -54,7 +54,7 @@ test('the webgl backend runs WebGL 2 with float32 render targets and our kernels
   expect(env.float32Enabled).toBe(true);
   expect(env.kernelsRegistered).toBe(true);
   expect(env.registered).toEqual(['NormsMoments', 'NormsApply', 'NormsNormalizeTraining', 'NormsBackwardReduce',
-    'NormsBackwardApply', 'NormsBackwardTraining']);
+    'NormsBackwardApply', 'NormsBackwardTraining', 'NormsRMSNorm', 'NormsRMSNormGrad']);
 });
 
 for (const [name, file] of fixtures) {

@@ -1,0 +1,61 @@
+/**
+ * RMSNorm's tensorflow kernels, Batch Renormalization and InstanceNorm running statistics on the
+ * tensorflow backend: PyTorch fixtures, the TensorFlow ops a step runs, no leaked tensors or
+ * TensorFlow handles.
+ */
+import {opsRun} from './support/ops_log.js';
+import {materialize, tf, tfHandles, useTensorflow} from './support/tfnode.js';
+import * as norms from '../../src/index.js';
+import {checkCase, type NormOps} from '../support/fixtures.js';
+import {movingStatsInFit, type MovingStatsCase} from '../support/layer_checks.js';
+import {loadFixtures} from '../support/load.js';
+import {checkRenormCase, type RenormCase} from '../support/renorm_fixtures.js';
+import type {Tensor} from '@tensorflow/tfjs-core';
+
+beforeAll(async () => {
+  await useTensorflow();
+});
+
+const rms = loadFixtures('rms_norm');
+
+describe(`rms_norm fixtures (torch ${rms.torch}), tensorflow backend`, () => {
+  test.each(rms.cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    expect(tf.getBackend()).toBe('tensorflow');
+    const before = tf.memory().numTensors;
+    const handles = tfHandles();
+    expect(checkCase(tf as never, norms as unknown as NormOps, c)).toEqual([]);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(tfHandles()).toBe(handles);
+  });
+});
+
+test('an RMSNorm training step runs the native kernels: EuclideanNorm, MatMul, elementwise ops', () => {
+  const x = tf.randomNormal([4, 6, 32]);
+  const gamma = tf.randomNormal([32]);
+  materialize(x, gamma);
+  const handles = tfHandles();
+  const {ops} = opsRun(() => tf.dispose(tf.grads((a: Tensor, g: Tensor) => norms.rmsNorm(a, {gamma: g}))([x, gamma])));
+  expect(ops).toContain('EuclideanNorm');
+  expect(ops.filter((o) => o === 'MatMul')).toHaveLength(2);
+  expect(ops.filter((o) => /Transpose|Mean|Sum|Tile/.test(o))).toEqual([]);
+  expect(tfHandles()).toBe(handles);
+  tf.dispose([x, gamma]);
+});
+
+const renorm = (loadFixtures('renorm') as unknown as {cases: RenormCase[]}).cases;
+
+describe('renorm fixtures (torch autograd, r and d detached), tensorflow backend', () => {
+  test.each(renorm.map((c) => [c.name, c] as const))('%s', (_n, c) => {
+    const before = tf.memory().numTensors;
+    expect(checkRenormCase(tf as never, norms.batchNorm as never, c)).toEqual([]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('InstanceNormalization running statistics inside model.fit (torch.nn.InstanceNorm2d)', () => {
+  const cases = (loadFixtures('instance_running_stats') as unknown as {cases: MovingStatsCase[]}).cases;
+  test.each(cases.map((c) => [c.name, c] as const))('%s', async (_n, c) => {
+    const layer = norms.layers.instanceNormalization({...c.layer, center: true, scale: true} as never);
+    expect(await movingStatsInFit(tf as never, layer, c)).toEqual([]);
+  });
+});
