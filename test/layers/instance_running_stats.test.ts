@@ -76,7 +76,11 @@ test('the converters keep an InstanceNormalization with running statistics (weig
   for (const m of [sync, back]) {
     const inr = m.layers.find((l) => l.name === 'inr')!;
     expect(inr.getConfig()).toMatchObject({trackRunningStats: true});
-    expect(Array.from((m.predict(x) as tf.Tensor).dataSync())).toEqual(Array.from((model.predict(x) as tf.Tensor).dataSync()));
+    // Equal up to float32 rounding: on the composite path SyncBatchNorm's inference and
+    // BatchNorm's reach the same formula through different kernel sequences.
+    const want = model.predict(x) as tf.Tensor;
+    expect(compare('y', (m.predict(x) as tf.Tensor).dataSync(), {shape: want.shape, data: Array.from(want.dataSync())},
+      1e-6, 1e-6)).toEqual([]);
   }
 });
 
