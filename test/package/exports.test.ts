@@ -109,7 +109,10 @@ test('the browser bundle defines the global tfnorms on top of the global tf', ()
 
 test('tfjs-norms/wasm registers the wasm kernels (CommonJS and ESM), with type declarations', () => {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-  for (const file of Object.values(pkg.exports['./wasm']) as string[]) expect(existsSync(join(root, file))).toBe(true);
+  const conditions = pkg.exports['./wasm'] as Record<string, Record<string, string>>;
+  for (const cond of ['import', 'require']) {
+    for (const file of Object.values(conditions[cond])) expect(existsSync(join(root, file))).toBe(true);
+  }
   const script = (load: string) => `${load}
     tf.env().set('IS_TEST', true); // no "install tfjs-node" banner
     await tf.setBackend('wasm');
