@@ -1,7 +1,7 @@
 /**
  * The wasm kernels in headless Chromium (Debian's /usr/bin/chromium): tfjs-backend-wasm in a page
  * opened from file://, its .wasm binaries handed over as blob: URLs (bench/browser/wasm_env.ts).
- * Every PyTorch fixture, forward and backward, with our wasm kernels (fused and two-kernel
+ * Every PyTorch fixture (RMSNorm's too), forward and backward, with our wasm kernels (fused and two-kernel
  * backward) and with the composite path (TFJS_NORMS_COMPOSITE), without leaked tensors or wasm
  * memory. Fails, never skips, when Chromium is missing or the wasm backend does not start.
  */
@@ -10,7 +10,7 @@ import {wasmBinaries} from '../../bench/browser/wasm_binaries.js';
 import {FIXTURE_FILES, loadFixtures} from '../support/load.js';
 import type {CaseResult, Mode, ModeResult} from './page.js';
 
-const cases = FIXTURE_FILES.flatMap((f) => loadFixtures(f).cases);
+const cases = [...FIXTURE_FILES, 'rms_norm'].flatMap((f) => loadFixtures(f).cases);
 const MODES: Mode[] = ['fused', 'split', 'composite'];
 let bp: BrowserPage | undefined;
 let env: {backend: string; simd: boolean; kernelsRegistered: boolean};
