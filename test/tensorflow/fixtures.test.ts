@@ -1,4 +1,4 @@
-/** Forward values and gradients against PyTorch (float64) references, on the tensorflow backend. */
+/** Forward values and gradients against PyTorch (float64) references (RMSNorm's too), on the tensorflow backend. */
 import {tf, tfHandles, useTensorflow} from './support/tfnode.js';
 import * as norms from '../../src/index.js';
 import {checkCase, type NormOps} from '../support/fixtures.js';
@@ -8,7 +8,7 @@ beforeAll(async () => {
   await useTensorflow();
 });
 
-for (const file of FIXTURE_FILES) {
+for (const file of [...FIXTURE_FILES, 'rms_norm']) {
   const fixtures = loadFixtures(file);
   describe(`${file} fixtures (torch ${fixtures.torch}), tensorflow backend`, () => {
     test.each(fixtures.cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {

@@ -1,12 +1,11 @@
 /**
  * RMSNorm's tensorflow kernels, Batch Renormalization and InstanceNorm running statistics on the
- * tensorflow backend: PyTorch fixtures, the TensorFlow ops a step runs, no leaked tensors or
+ * tensorflow backend: PyTorch fixtures (RMSNorm's in fixtures.test.ts), the TensorFlow ops a step runs, no leaked tensors or
  * TensorFlow handles.
  */
 import {opsRun} from './support/ops_log.js';
 import {materialize, tf, tfHandles, useTensorflow} from './support/tfnode.js';
 import * as norms from '../../src/index.js';
-import {checkCase, type NormOps} from '../support/fixtures.js';
 import {movingStatsInFit, type MovingStatsCase} from '../support/layer_checks.js';
 import {loadFixtures} from '../support/load.js';
 import {checkRenormCase, type RenormCase} from '../support/renorm_fixtures.js';
@@ -14,19 +13,6 @@ import type {Tensor} from '@tensorflow/tfjs-core';
 
 beforeAll(async () => {
   await useTensorflow();
-});
-
-const rms = loadFixtures('rms_norm');
-
-describe(`rms_norm fixtures (torch ${rms.torch}), tensorflow backend`, () => {
-  test.each(rms.cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
-    expect(tf.getBackend()).toBe('tensorflow');
-    const before = tf.memory().numTensors;
-    const handles = tfHandles();
-    expect(checkCase(tf as never, norms as unknown as NormOps, c)).toEqual([]);
-    expect(tf.memory().numTensors).toBe(before);
-    expect(tfHandles()).toBe(handles);
-  });
 });
 
 test('an RMSNorm training step runs the native kernels: EuclideanNorm, MatMul, elementwise ops', () => {
