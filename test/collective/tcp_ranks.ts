@@ -1,0 +1,38 @@
+/**
+ * TCP ranks in worker threads (test/collective/workers/tcp_rank_worker.cjs): each joins a group
+ * on loopback and runs its steps; `replies` resolves with one reply per step once the thread
+ * ends (or is terminated after `limitMs`, so no test can hang).
+ */
+import {Worker} from 'node:worker_threads';
+import {join} from 'node:path';
+
+export interface StepReply {op: string; ok: boolean; ms: number; sum?: number[]; error?: string}
+export type Step = {op: 'allReduce'; data?: number[]; n?: number} | {op: 'destroy' | 'exit'} |
+  {op: 'sleep'; ms: number};
+
+export interface RankOptions {
+  rank: number; worldSize: number; masterPort: number; token: string;
+  masterAddr?: string; timeoutMs?: number; maxMessageBytes?: number;
+}
+
+export function tcpRank(opts: RankOptions, steps: Step[], limitMs = 20000):
+    {worker: Worker; replies: Promise<StepReply[]>} {
+  const worker = new Worker(join(__dirname, 'workers', 'tcp_rank_worker.cjs'), {
+    workerData: {opts: {masterAddr: '127.0.0.1', timeoutMs: 5000, ...opts}, steps},
+  });
+  const replies: StepReply[] = [];
+  worker.on('message', (m: StepReply) => replies.push(m));
+  const done = new Promise<StepReply[]>((resolve, reject) => {
+    const timer = setTimeout(() => void worker.terminate(), limitMs);
+    worker.on('error', (e) => { clearTimeout(timer); reject(e); });
+    worker.on('exit', () => { clearTimeout(timer); resolve(replies); });
+  });
+  return {worker, replies: done};
+}
+
+/** Runs a group of `steps.length` ranks; resolves with every rank's replies. */
+export function tcpGroup(port: number, token: string, steps: Step[][], opts: Partial<RankOptions> = {}):
+    Promise<StepReply[][]> {
+  return Promise.all(steps.map((s, rank) =>
+    tcpRank({rank, worldSize: steps.length, masterPort: port, token, ...opts}, s).replies));
+}
