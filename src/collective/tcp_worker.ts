@@ -357,6 +357,7 @@ export function tcpWorkerMain(P: TcpProtocol, box: TcpMailbox): void {
       let sess: Session | null = null;
       let deadline: ReturnType<typeof setTimeout> | undefined;
       s.on('connect', () => {
+        lastAttempt = `the listener at ${where} accepted the connection but did not complete the handshake`;
         s.write(P.frame(T.HELLO, hello));
         deadline = setTimeout(() => {
           lastAttempt = `the listener at ${where} did not complete the handshake within ${cfg.handshakeMs} ms`;

@@ -12,7 +12,8 @@ export type Step = {op: 'allReduce'; data?: number[]; n?: number} | {op: 'destro
 
 export interface RankOptions {
   rank: number; worldSize: number; masterPort: number; token: string;
-  masterAddr?: string; timeoutMs?: number; maxMessageBytes?: number;
+  masterAddr?: string; timeoutMs?: number; maxMessageBytes?: number; handshakeTimeoutMs?: number;
+  maxPendingConnections?: number;
 }
 
 export function tcpRank(opts: RankOptions, steps: Step[], limitMs = 20000):
