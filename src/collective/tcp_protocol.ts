@@ -52,24 +52,45 @@ export function tcpProtocol(crypto: typeof import('node:crypto')) {
    */
   function reader(limit: (type: number) => number, onFrame: (type: number, head: Buffer, payload: Buffer) => void,
                   bad: (why: string) => void): (chunk: Buffer) => void {
-    let buf: Buffer = Buffer.alloc(0);
+    // Chunks are kept as they come and each frame is copied out once (joining the buffer on
+    // every chunk would copy a large frame once per chunk).
+    const chunks: Buffer[] = [];
+    let size = 0;
     let dead = false;
+    const take = (n: number): Buffer => {
+      size -= n;
+      if (chunks[0].length >= n) {
+        const b = chunks[0].subarray(0, n);
+        chunks[0] = chunks[0].subarray(n);
+        if (chunks[0].length === 0) chunks.shift();
+        return b;
+      }
+      const out = Buffer.allocUnsafe(n);
+      for (let off = 0; off < n;) {
+        const c = chunks[0];
+        const k = Math.min(c.length, n - off);
+        c.copy(out, off, 0, k);
+        off += k;
+        if (k === c.length) chunks.shift(); else chunks[0] = c.subarray(k);
+      }
+      return out;
+    };
     return (chunk: Buffer) => {
       if (dead) return;
-      buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-      while (!dead && buf.length >= HEADER) {
-        const type = buf.readUInt8(4);
-        const len = buf.readUInt32BE(8);
+      chunks.push(chunk);
+      size += chunk.length;
+      while (!dead && size >= HEADER) {
+        const h = chunks[0].length >= HEADER ? chunks[0] : Buffer.concat(chunks, HEADER);
+        const type = h.readUInt8(4);
+        const len = h.readUInt32BE(8);
         let why = '';
-        if (buf.readUInt32BE(0) !== MAGIC) why = 'bad magic (not a tfjs-norms peer)';
-        else if (type < T.HELLO || type > T.BYE || buf.readUIntBE(5, 3) !== 0) why = `unknown frame type ${type}`;
+        if (h.readUInt32BE(0) !== MAGIC) why = 'bad magic (not a tfjs-norms peer)';
+        else if (type < T.HELLO || type > T.BYE || h.readUIntBE(5, 3) !== 0) why = `unknown frame type ${type}`;
         else if (len > limit(type)) why = `frame of ${len} bytes exceeds the limit of ${limit(type)}`;
         if (why) { dead = true; bad(why); return; }
-        if (buf.length < HEADER + len) return;
-        const head = buf.subarray(0, HEADER);
-        const payload = buf.subarray(HEADER, HEADER + len);
-        buf = buf.subarray(HEADER + len);
-        onFrame(type, head, payload);
+        if (size < HEADER + len) return;
+        const head = Buffer.from(take(HEADER));
+        onFrame(type, head, take(len));
       }
     };
   }
@@ -149,7 +170,8 @@ export function tcpProtocol(crypto: typeof import('node:crypto')) {
           const d = crypto.createDecipheriv('aes-256-gcm', k, iv(hub ? 0 : 1, received), {authTagLength: TAG});
           d.setAAD(head);
           d.setAuthTag(body.subarray(body.length - TAG));
-          const out = Buffer.concat([d.update(body.subarray(0, body.length - TAG)), d.final()]);
+          const out = d.update(body.subarray(0, body.length - TAG));
+          d.final(); // throws unless the tag matches; GCM returns no more bytes here
           received++;
           return out;
         } catch {

@@ -90,7 +90,7 @@ export class TcpTransport implements CollectiveTransport {
     Atomics.add(ctl, W.REQUESTS, 1);
     Atomics.notify(ctl, W.REQUESTS);
     this.wait(S.BUSY, `all-reduce #${seq}`);
-    const out = Float64Array.from(this.box.data.subarray(0, data.length));
+    const out = this.box.data.slice(0, data.length);
     Atomics.store(ctl, W.STATE, S.READY);
     return out;
   }

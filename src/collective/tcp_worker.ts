@@ -121,7 +121,7 @@ export function tcpWorkerMain(P: TcpProtocol, box: TcpMailbox): void {
         }
         if (now !== seen) {
           seen = now;
-          if (box.error() === null) onRequest(now - 1, Float64Array.from(box.data.subarray(0, Atomics.load(ctl, W.LENGTH))));
+          if (box.error() === null) onRequest(now - 1, box.data.slice(0, Atomics.load(ctl, W.LENGTH)));
         }
         wait();
       };

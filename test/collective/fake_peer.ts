@@ -58,7 +58,7 @@ export class Frames {
 
 /** Connects to rank 0, retrying while it does not listen yet. */
 export async function dial(port: number): Promise<Socket> {
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 300; i++) {
     const s = await new Promise<Socket | null>((resolve) => {
       const c = connect(port, '127.0.0.1');
       c.once('connect', () => resolve(c));

@@ -6,8 +6,8 @@
 import {connect, type Socket} from 'node:net';
 import {execFile, spawn} from 'node:child_process';
 import {join} from 'node:path';
-import {freePort} from '../../src/cli/launch.js';
 import {launcher, rankLines} from './launcher_helpers.js';
+import {testPort} from './tcp_ranks.js';
 
 const root = join(__dirname, '..', '..');
 const script = 'test/collective/scripts/fault_rank.cjs';
@@ -43,7 +43,7 @@ describe('through the launcher', () => {
 
   test('mismatched channel counts: every rank raises a mismatch error', async () => {
     const run = await launcher(['run', '--nproc', '3', '--timeout-ms', '20000', script, 'channels'], {}, 60000);
-    expect(run.code).toBe(2);
+    expect({code: run.code, stderr: run.stderr}).toMatchObject({code: 2});
     const lines = rankLines(run.stdout);
     const seen = [0, 1, 2].map((r) => lines.get(r)?.[0]).filter((x) => x !== undefined);
     expect(seen.length).toBeGreaterThanOrEqual(1);
@@ -65,7 +65,7 @@ function rank(r: number, env: Record<string, string>, args: string[]): Promise<{
 
 describe('at the rendezvous', () => {
   test('a peer with the wrong token is refused (it refuses rank 0 first), and rank 0 says why when it times out', async () => {
-    const port = String(await freePort('127.0.0.1'));
+    const port = String(await testPort());
     const common = {MASTER_ADDR: '127.0.0.1', MASTER_PORT: port, TFJS_NORMS_TIMEOUT_MS: '2000'};
     const [r0, r1] = await Promise.all([
       rank(0, {...common, TFJS_NORMS_TOKEN: 'right'}, ['none']),
@@ -78,7 +78,7 @@ describe('at the rendezvous', () => {
   }, 40000);
 
   test('garbage and oversized frames on the rendezvous port are dropped; the group still forms', async () => {
-    const port = await freePort('127.0.0.1');
+    const port = await testPort();
     const env = {MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), TFJS_NORMS_TOKEN: 't', TFJS_NORMS_TIMEOUT_MS: '10000'};
     const r0 = spawn(process.execPath, [join(root, script), 'none'], {cwd: root, env: {...process.env, ...env, RANK: '0', WORLD_SIZE: '2'}});
     let out0 = '';

@@ -2,9 +2,8 @@
  * Faults on the TCP transport with ranks in worker threads (cheap enough to repeat): every
  * failure reaches every live rank as its real cause, fast, never as a timeout.
  */
-import {freePort} from '../../src/cli/launch.js';
 import {arrayPayload, hostFor, T} from './fake_peer.js';
-import {tcpGroup, tcpRank} from './tcp_ranks.js';
+import {tcpGroup, tcpRank, testPort} from './tcp_ranks.js';
 
 const token = 'fault-token';
 
@@ -35,7 +34,7 @@ test('rank 0 dying while a result is pending: the rank says rank 0 closed the co
 }, 120000);
 
 test('rank 0 exiting right after a collective: every other rank sees the closed connection', async () => {
-  const port = await freePort('127.0.0.1');
+  const port = await testPort();
   const [r0, r1, r2] = await tcpGroup(port, token, [
     [{op: 'allReduce', data: [1]}, {op: 'exit'}],
     [{op: 'allReduce', data: [2]}, {op: 'allReduce', data: [1]}],
@@ -47,10 +46,10 @@ test('rank 0 exiting right after a collective: every other rank sees the closed 
     expect(r[2].error).toMatch(/rank 0 at 127\.0\.0\.1:\d+ closed the connection/);
     expect(r[2].ms).toBeLessThan(1000);
   }
-}, 30000);
+}, 40000);
 
 test('destroy() on one rank: the others fail at once, naming it', async () => {
-  const port = await freePort('127.0.0.1');
+  const port = await testPort();
   const [r0, r1, r2] = await tcpGroup(port, token, [
     [{op: 'allReduce', data: [1]}, {op: 'sleep', ms: 300}, {op: 'allReduce', data: [1]}],
     [{op: 'allReduce', data: [1]}, {op: 'destroy'}, {op: 'allReduce', data: [1]}],
@@ -63,20 +62,20 @@ test('destroy() on one rank: the others fail at once, naming it', async () => {
     expect(res.error).toMatch(/the collective group failed: rank 1 left the group \(destroy\(\)\)/);
     expect(res.ms).toBeLessThan(1000);
   }
-}, 30000);
+}, 40000);
 
 test('destroy() on rank 0: the others fail at once', async () => {
-  const port = await freePort('127.0.0.1');
+  const port = await testPort();
   const [, r1] = await tcpGroup(port, token, [
     [{op: 'allReduce', data: [1]}, {op: 'destroy'}],
     [{op: 'allReduce', data: [1]}, {op: 'sleep', ms: 200}, {op: 'allReduce', data: [1]}],
   ], {timeoutMs: 10000});
   expect(r1[3].error).toMatch(/rank 0 closed the group \(destroy\(\)\)/);
   expect(r1[3].ms).toBeLessThan(1000);
-}, 30000);
+}, 40000);
 
 test('an array over the size limit fails at once on every rank, naming the variable', async () => {
-  const port = await freePort('127.0.0.1');
+  const port = await testPort();
   const [r0, r1] = await tcpGroup(port, token, [
     [{op: 'allReduce', n: 10}],
     [{op: 'allReduce', n: 200}],
@@ -87,10 +86,10 @@ test('an array over the size limit fails at once on every rank, naming the varia
     expect(r[1].error).toMatch(why);
     expect(r[1].ms).toBeLessThan(1000);
   }
-}, 30000);
+}, 40000);
 
 test('timeout messages state the real elapsed time and the limit', async () => {
-  const port = await freePort('127.0.0.1');
+  const port = await testPort();
   const [r0, r1] = await tcpGroup(port, token, [
     [{op: 'allReduce', data: [1]}],
     [{op: 'sleep', ms: 1500}, {op: 'allReduce', data: [1]}],
@@ -99,6 +98,6 @@ test('timeout messages state the real elapsed time and the limit', async () => {
   expect(m).not.toBeNull();
   const said = Number(m![1]);
   expect(said).toBeGreaterThanOrEqual(600);
-  expect(Math.abs(said - r0[1].ms)).toBeLessThan(150);
+  expect(Math.abs(said - r0[1].ms)).toBeLessThan(500);
   expect(r1[2].error).toMatch(/the collective group failed: timed out after \d+ ms \(limit 600 ms\)/);
-}, 30000);
+}, 40000);

@@ -3,8 +3,25 @@
  * on loopback and runs its steps; `replies` resolves with one reply per step once the thread
  * ends (or is terminated after `limitMs`, so no test can hang).
  */
+import {createServer} from 'node:net';
 import {Worker} from 'node:worker_threads';
 import {join} from 'node:path';
+
+/**
+ * A free loopback port below the kernel's ephemeral range (32768–60999), so that the outgoing
+ * connections of tests running in parallel cannot take it before rank 0 listens.
+ */
+export async function testPort(): Promise<number> {
+  for (;;) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    const free = await new Promise<boolean>((resolve) => {
+      const srv = createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+}
 
 export interface StepReply {op: string; ok: boolean; ms: number; sum?: number[]; error?: string}
 export type Step = {op: 'allReduce'; data?: number[]; n?: number} | {op: 'destroy' | 'exit'} |
@@ -16,10 +33,10 @@ export interface RankOptions {
   maxPendingConnections?: number;
 }
 
-export function tcpRank(opts: RankOptions, steps: Step[], limitMs = 20000):
+export function tcpRank(opts: RankOptions, steps: Step[], limitMs = 30000):
     {worker: Worker; replies: Promise<StepReply[]>} {
   const worker = new Worker(join(__dirname, 'workers', 'tcp_rank_worker.cjs'), {
-    workerData: {opts: {masterAddr: '127.0.0.1', timeoutMs: 5000, ...opts}, steps},
+    workerData: {opts: {masterAddr: '127.0.0.1', timeoutMs: 10000, ...opts}, steps},
   });
   const replies: StepReply[] = [];
   worker.on('message', (m: StepReply) => replies.push(m));

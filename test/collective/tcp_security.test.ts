@@ -8,9 +8,8 @@ import {spawn} from 'node:child_process';
 import {randomBytes} from 'node:crypto';
 import {connect, createServer, type Server, type Socket} from 'node:net';
 import {join} from 'node:path';
-import {freePort} from '../../src/cli/launch.js';
 import {arrayPayload, dial, Frames, hostFor, joinAs, P, T} from './fake_peer.js';
-import {tcpGroup, tcpRank} from './tcp_ranks.js';
+import {tcpGroup, tcpRank, testPort} from './tcp_ranks.js';
 
 const root = join(__dirname, '..', '..');
 const token = `secret-${randomBytes(16).toString('hex')}`;
@@ -45,7 +44,7 @@ describe('an impostor listening on MASTER_PORT', () => {
     // What it got: a HELLO (rank, world size, nonce) and the rank's refusal, never a PROOF.
     expect(imp.got.flatMap((f) => f.all.map((x) => x.type))).toEqual([T.HELLO, T.REJECT]);
     expect(Object.keys(JSON.parse(imp.got[0].all[0].payload.toString()))).toEqual(['v', 'rank', 'worldSize', 'nonce']);
-  }, 20000);
+  }, 40000);
 
   test('staying silent: the rank fails at the rendezvous deadline, naming the address and why', async () => {
     const imp = await impostor(() => { /* never answers */ });
@@ -56,7 +55,7 @@ describe('an impostor listening on MASTER_PORT', () => {
       `\\(limit 1500 ms\\); last attempt: the listener at 127\\.0\\.0\\.1:${imp.port} .*did not complete the handshake`));
     expect(init.ms).toBeLessThan(4000);
     expect(leaks(Buffer.concat(imp.got.map((f) => f.bytes)))).toEqual([]);
-  }, 20000);
+  }, 40000);
 
   test('speaking another protocol: the rank fails at once', async () => {
     const imp = await impostor((s) => s.write('HTTP/1.1 400 Bad Request\r\n\r\n'));
@@ -64,12 +63,12 @@ describe('an impostor listening on MASTER_PORT', () => {
     imp.server.close();
     expect(init.error).toMatch(/the listener at 127\.0\.0\.1:\d+ is not a tfjs-norms rank 0 \(bad magic/);
     expect(init.ms).toBeLessThan(2000);
-  }, 20000);
+  }, 40000);
 });
 
 describe('an impostor rank (no token) at a real rank 0', () => {
   test('is refused after its proof fails, learns nothing, and the real rank still joins', async () => {
-    const port = await freePort('127.0.0.1');
+    const port = await testPort();
     const group = tcpGroup(port, token, [[{op: 'allReduce', data: [1]}], [{op: 'sleep', ms: 300}, {op: 'allReduce', data: [2]}]]);
     const s = await dial(port);
     const frames = new Frames(s);
@@ -85,20 +84,21 @@ describe('an impostor rank (no token) at a real rank 0', () => {
     const [r0, r1] = await group;
     expect(r0[1]).toMatchObject({ok: true, sum: [3]});
     expect(r1[2]).toMatchObject({ok: true, sum: [3]});
-  }, 20000);
+  }, 40000);
 });
 
 describe('after the handshake, frames are bound to the session', () => {
   /** Rank 0 in a thread and rank 1 played here (it knows the token); `misbehave` sends frames. */
   async function withRank0(steps: Array<{op: 'allReduce'; data: number[]}>,
                            misbehave: (p: Awaited<ReturnType<typeof joinAs>>) => Promise<void> | void) {
-    const port = await freePort('127.0.0.1');
-    const rank0 = tcpRank({rank: 0, worldSize: 2, masterPort: port, token, timeoutMs: 5000}, steps);
+    const port = await testPort();
+    const rank0 = tcpRank({rank: 0, worldSize: 2, masterPort: port, token}, steps);
     const peer = await joinAs(port, token, 1, 2);
     expect((await peer.frames.next())!.type).toBe(T.WELCOME);
     await misbehave(peer);
     const replies = await rank0.replies;
     peer.socket.destroy();
+    expect(replies[0]).toMatchObject({op: 'init', ok: true});
     return replies;
   }
   const contrib = (p: Awaited<ReturnType<typeof joinAs>>, seq: number, v: number[]) => p.session.seal(T.CONTRIB, arrayPayload(seq, v));
@@ -112,7 +112,7 @@ describe('after the handshake, frames are bound to the session', () => {
     });
     expect(r.ok).toBe(false);
     expect(r.error).toMatch(rejected);
-  }, 20000);
+  }, 40000);
 
   test('a replayed frame is rejected (the first copy counts once)', async () => {
     const [, first, second] = await withRank0([{op: 'allReduce', data: [1]}, {op: 'allReduce', data: [1]}], (p) => {
@@ -122,7 +122,7 @@ describe('after the handshake, frames are bound to the session', () => {
     });
     expect(first).toMatchObject({ok: true, sum: [11]});
     expect(second.error).toMatch(rejected);
-  }, 20000);
+  }, 40000);
 
   test('a frame forged under another session, or sent in clear, is rejected', async () => {
     const [, r] = await withRank0([{op: 'allReduce', data: [1]}], (p) => {
@@ -132,7 +132,7 @@ describe('after the handshake, frames are bound to the session', () => {
     expect(r.error).toMatch(rejected);
     const [, clear] = await withRank0([{op: 'allReduce', data: [1]}], (p) => { p.socket.write(P.frame(T.CONTRIB, arrayPayload(0, [10]))); });
     expect(clear.error).toMatch(rejected);
-  }, 20000);
+  }, 40000);
 
   test('rank 0 to a rank: a tampered or reflected result is rejected', async () => {
     for (const attack of ['tamper', 'reflect'] as const) {
@@ -150,12 +150,12 @@ describe('after the handshake, frames are bound to the session', () => {
       expect(res.ok).toBe(false);
       expect(res.error).toMatch(/rank 1: a frame from rank 0 at 127\.0\.0\.1:\d+ failed authentication/);
     }
-  }, 20000);
+  }, 40000);
 });
 
 describe('floods and idle connections', () => {
   test('300 idle connections against a rank 0 limited to 128 file descriptors: the group still forms', async () => {
-    const port = await freePort('127.0.0.1');
+    const port = await testPort();
     const env = {...process.env, MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), WORLD_SIZE: '2',
                  TFJS_NORMS_TOKEN: token, TFJS_NORMS_TIMEOUT_MS: '15000', RANK: '0'};
     const r0 = spawn('bash', ['-c', 'ulimit -n 128 && exec "$0" "$1"', process.execPath, 'test/collective/scripts/tcp_rank.cjs'],
@@ -183,7 +183,7 @@ describe('floods and idle connections', () => {
   }, 40000);
 
   test('idle connections are dropped after the handshake deadline, at most maxPendingConnections are kept, and rank 0 stops listening once all joined', async () => {
-    const port = await freePort('127.0.0.1');
+    const port = await testPort();
     const rank0 = tcpRank({rank: 0, worldSize: 2, masterPort: port, token, timeoutMs: 10000,
       handshakeTimeoutMs: 700, maxPendingConnections: 4}, [{op: 'allReduce', data: [1]}]);
     const t0 = Date.now();
@@ -210,5 +210,5 @@ describe('floods and idle connections', () => {
     expect(refused).toBe(true);
     expect((await rank0.replies)[1]).toMatchObject({ok: true, sum: [2]});
     expect((await rank1.replies)[2]).toMatchObject({ok: true, sum: [2]});
-  }, 20000);
+  }, 40000);
 });
