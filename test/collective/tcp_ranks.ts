@@ -1,7 +1,8 @@
 /**
  * TCP ranks in worker threads (test/collective/workers/tcp_rank_worker.cjs): each joins a group
- * on loopback and runs its steps; `replies` resolves with one reply per step once the thread
- * ends (or is terminated after `limitMs`, so no test can hang).
+ * on loopback and runs its steps; `joined` resolves with the reply to joining, `replies` with
+ * one reply per step once the thread ends (or is terminated after `limitMs`, so no test can
+ * hang).
  */
 import {createServer} from 'node:net';
 import {Worker} from 'node:worker_threads';
@@ -34,18 +35,23 @@ export interface RankOptions {
 }
 
 export function tcpRank(opts: RankOptions, steps: Step[], limitMs = 30000):
-    {worker: Worker; replies: Promise<StepReply[]>} {
+    {worker: Worker; joined: Promise<StepReply>; replies: Promise<StepReply[]>} {
   const worker = new Worker(join(__dirname, 'workers', 'tcp_rank_worker.cjs'), {
     workerData: {opts: {masterAddr: '127.0.0.1', timeoutMs: 10000, ...opts}, steps},
   });
   const replies: StepReply[] = [];
-  worker.on('message', (m: StepReply) => replies.push(m));
+  let onJoined!: (m: StepReply) => void;
+  const joined = new Promise<StepReply>((resolve) => { onJoined = resolve; });
+  worker.on('message', (m: StepReply) => {
+    if (replies.length === 0) onJoined(m);
+    replies.push(m);
+  });
   const done = new Promise<StepReply[]>((resolve, reject) => {
     const timer = setTimeout(() => void worker.terminate(), limitMs);
     worker.on('error', (e) => { clearTimeout(timer); reject(e); });
     worker.on('exit', () => { clearTimeout(timer); resolve(replies); });
   });
-  return {worker, replies: done};
+  return {worker, joined, replies: done};
 }
 
 /** Runs a group of `steps.length` ranks; resolves with every rank's replies. */

@@ -9,7 +9,7 @@ import {randomBytes} from 'node:crypto';
 import {connect, createServer, type Server, type Socket} from 'node:net';
 import {join} from 'node:path';
 import {arrayPayload, dial, Frames, hostFor, joinAs, P, T} from './fake_peer.js';
-import {tcpGroup, tcpRank, testPort} from './tcp_ranks.js';
+import {tcpRank, testPort} from './tcp_ranks.js';
 
 const root = join(__dirname, '..', '..');
 const token = `secret-${randomBytes(16).toString('hex')}`;
@@ -69,7 +69,7 @@ describe('an impostor listening on MASTER_PORT', () => {
 describe('an impostor rank (no token) at a real rank 0', () => {
   test('is refused after its proof fails, learns nothing, and the real rank still joins', async () => {
     const port = await testPort();
-    const group = tcpGroup(port, token, [[{op: 'allReduce', data: [1]}], [{op: 'sleep', ms: 300}, {op: 'allReduce', data: [2]}]]);
+    const rank0 = tcpRank({rank: 0, worldSize: 2, masterPort: port, token}, [{op: 'allReduce', data: [1]}]);
     const s = await dial(port);
     const frames = new Frames(s);
     s.write(P.frame(T.HELLO, P.hello(1, 2)));
@@ -81,9 +81,10 @@ describe('an impostor rank (no token) at a real rank 0', () => {
     expect(reject!.payload.toString()).toContain('wrong token');
     expect(await frames.next()).toBeNull();
     expect(leaks(frames.bytes)).toEqual([]);
-    const [r0, r1] = await group;
+    const r1 = await tcpRank({rank: 1, worldSize: 2, masterPort: port, token}, [{op: 'allReduce', data: [2]}]).replies;
+    const r0 = await rank0.replies;
     expect(r0[1]).toMatchObject({ok: true, sum: [3]});
-    expect(r1[2]).toMatchObject({ok: true, sum: [3]});
+    expect(r1[1]).toMatchObject({ok: true, sum: [3]});
   }, 40000);
 });
 
@@ -95,10 +96,10 @@ describe('after the handshake, frames are bound to the session', () => {
     const rank0 = tcpRank({rank: 0, worldSize: 2, masterPort: port, token}, steps);
     const peer = await joinAs(port, token, 1, 2);
     expect((await peer.frames.next())!.type).toBe(T.WELCOME);
+    expect(await rank0.joined).toMatchObject({op: 'init', ok: true});
     await misbehave(peer);
     const replies = await rank0.replies;
     peer.socket.destroy();
-    expect(replies[0]).toMatchObject({op: 'init', ok: true});
     return replies;
   }
   const contrib = (p: Awaited<ReturnType<typeof joinAs>>, seq: number, v: number[]) => p.session.seal(T.CONTRIB, arrayPayload(seq, v));
@@ -186,22 +187,28 @@ describe('floods and idle connections', () => {
     const port = await testPort();
     const rank0 = tcpRank({rank: 0, worldSize: 2, masterPort: port, token, timeoutMs: 10000,
       handshakeTimeoutMs: 700, maxPendingConnections: 4}, [{op: 'allReduce', data: [1]}]);
+    const idle = [await dial(port)];
     const t0 = Date.now();
     const closedAt: number[] = [];
-    const idle = [await dial(port)];
     for (let i = 1; i < 10; i++) idle.push(connect(port, '127.0.0.1'));
     for (const s of idle) {
       s.on('error', () => { /* dropped */ });
       s.on('close', () => closedAt.push(Date.now() - t0));
     }
-    await new Promise((r) => setTimeout(r, 300));
-    expect(closedAt.length).toBe(6); // over the cap: the oldest went first
-    await new Promise((r) => setTimeout(r, 900));
-    expect(closedAt.length).toBe(10); // the rest: past the deadline
+    const until = async (n: number) => {
+      for (let i = 0; i < 100 && closedAt.length < n; i++) await new Promise((r) => setTimeout(r, 50));
+    };
+    // Over the cap: the oldest six went at once, long before the deadline ...
+    await until(6);
+    expect(closedAt.length).toBe(6);
+    expect(Math.max(...closedAt)).toBeLessThan(650);
+    // ... and the rest at the deadline.
+    await until(10);
+    expect(closedAt.length).toBe(10);
     expect(Math.max(...closedAt)).toBeGreaterThanOrEqual(650);
     const rank1 = tcpRank({rank: 1, worldSize: 2, masterPort: port, token, timeoutMs: 10000}, [{op: 'sleep', ms: 500}, {op: 'allReduce', data: [1]}]);
     // Once the group has formed, nothing listens on the port any more.
-    await new Promise((r) => rank1.worker.once('message', r));
+    await rank1.joined;
     const refused = await new Promise<boolean>((resolve) => {
       const s = connect(port, '127.0.0.1');
       s.on('error', () => resolve(true));
