@@ -127,7 +127,8 @@ export function tcpWorkerMain(P: TcpProtocol, box: TcpMailbox): void {
       };
       if (w.async) void (w.value as Promise<string>).then(next); else next();
     };
-    wait();
+    // The compute thread may have closed the transport while the key was being derived.
+    if (Atomics.load(ctl, W.REQUESTS) < 0) onEnd(null); else wait();
   }
 
   // The rendezvous deadline; `pendingDetail` says what was still missing.
