@@ -4,10 +4,10 @@
  * Self-contained (the network thread is started from source text): it uses nothing but its
  * argument and JavaScript globals.
  *
- * Int32 words [STATE, LENGTH, REQUESTS, MESSAGE_LENGTH, ERROR, STOPPED], then the failure message bytes,
- * then the float64 data. A failure is sticky: it is written once (the first cause wins) and
- * stays readable by the compute thread even after the network thread has ended, so that no
- * failure can turn into a timeout.
+ * Int32 words [STATE, LENGTH, REQUESTS, MESSAGE_LENGTH, ERROR, STOPPED, FLOAT32], then the
+ * failure message bytes, then the data (float64 or float32). A failure is sticky: it is
+ * written once (the first cause wins) and stays readable by the compute thread even after the
+ * network thread has ended, so that no failure can turn into a timeout.
  */
 export type TcpMailbox = ReturnType<typeof tcpMailbox>;
 
@@ -16,8 +16,9 @@ export function tcpMailbox(buffer: SharedArrayBuffer | number) {
   /**
    * Word indices. REQUESTS counts posted all-reduces; -1 = closed, -2 = failed by the compute
    * side. STOPPED becomes 1 once the network thread has handed its last frames to the OS.
+   * FLOAT32 says whether the data of the posted all-reduce is float32 (1) or float64 (0).
    */
-  const W = {STATE: 0, LENGTH: 1, REQUESTS: 2, MESSAGE_LENGTH: 3, ERROR: 4, STOPPED: 5} as const;
+  const W = {STATE: 0, LENGTH: 1, REQUESTS: 2, MESSAGE_LENGTH: 3, ERROR: 4, STOPPED: 5, FLOAT32: 6} as const;
   /** STATE values. */
   const S = {CONNECTING: 0, READY: 1, BUSY: 2, DONE: 3, FAILED: 4} as const;
   const MESSAGE_OFFSET = 32;
@@ -27,9 +28,15 @@ export function tcpMailbox(buffer: SharedArrayBuffer | number) {
   const ctl = new Int32Array(buffer, 0, MESSAGE_OFFSET / 4);
   const text = new Uint8Array(buffer, MESSAGE_OFFSET, MESSAGE_BYTES);
   const data = new Float64Array(buffer, DATA_OFFSET);
+  const data32 = new Float32Array(buffer, DATA_OFFSET);
 
   return {
-    W, S, ctl, data, buffer,
+    W, S, ctl, data, data32, buffer,
+
+    /** The data area as the type of the posted all-reduce. */
+    view(): Float64Array | Float32Array {
+      return Atomics.load(ctl, W.FLOAT32) ? data32 : data;
+    },
 
     /**
      * Records the group's failure (the first cause wins) and wakes the compute thread, unless a

@@ -23,7 +23,7 @@ export interface TcpOptions {
   token: string;
   /** Rendezvous and per-collective timeout. Default 60000. */
   timeoutMs?: number;
-  /** Largest array (in bytes of float64) one all-reduce may carry. Default 64 MiB. */
+  /** Largest array (in bytes) one all-reduce may carry. Default 64 MiB. */
   maxMessageBytes?: number;
   /** How long a connection may take to authenticate. Default min(5000, timeoutMs). */
   handshakeTimeoutMs?: number;
@@ -70,6 +70,15 @@ export class TcpTransport implements CollectiveTransport {
   }
 
   allReduceSum(data: Float64Array): Float64Array {
+    return this.reduce(data, this.box.data) as Float64Array;
+  }
+
+  allReduceSumFloat32(data: Float32Array): Float32Array {
+    return this.reduce(data, this.box.data32) as Float32Array;
+  }
+
+  /** Posts `data` to the network thread through `area` (its type's view of the mailbox). */
+  private reduce(data: Float64Array | Float32Array, area: Float64Array | Float32Array): Float64Array | Float32Array {
     this.throwIfFailed();
     if (this.closed) throw new CollectiveError(`rank ${this.rank}: allReduceSum on a closed transport`);
     const {S, W, ctl} = this.box;
@@ -79,8 +88,9 @@ export class TcpTransport implements CollectiveTransport {
         `the message limit of ${this.maxMessageBytes} bytes: set TFJS_NORMS_MAX_MESSAGE_BYTES (or maxMessageBytes) ` +
         `to at least ${data.byteLength} on every rank`);
     }
-    this.box.data.set(data);
+    area.set(data);
     Atomics.store(ctl, W.LENGTH, data.length);
+    Atomics.store(ctl, W.FLOAT32, area === this.box.data32 ? 1 : 0);
     // READY -> BUSY unless the group has just failed.
     if (!this.box.move(S.READY, S.BUSY)) {
       this.throwIfFailed();
@@ -90,7 +100,7 @@ export class TcpTransport implements CollectiveTransport {
     Atomics.add(ctl, W.REQUESTS, 1);
     Atomics.notify(ctl, W.REQUESTS);
     this.wait(S.BUSY, `all-reduce #${seq}`);
-    const out = this.box.data.slice(0, data.length);
+    const out = area.slice(0, data.length);
     Atomics.store(ctl, W.STATE, S.READY);
     return out;
   }

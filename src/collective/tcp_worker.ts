@@ -11,7 +11,8 @@
  * authenticated within `handshakeMs`, keeps at most `maxPending` of them (the oldest goes
  * first), and stops listening once every rank has joined. An all-reduce sends each rank's
  * array to rank 0, which sums the arrays in rank order and sends the result back. Any failure
- * is recorded in the mailbox (sticky, first cause wins) and sent to every live rank.
+ * is recorded in the mailbox (sticky, first cause wins) and sent to every live rank. Arrays
+ * are float64 or float32, summed in their own precision.
  */
 import type {TcpMailbox} from './tcp_mailbox.js';
 import type {TcpProtocol} from './tcp_protocol.js';
@@ -44,7 +45,9 @@ export function tcpWorkerMain(P: TcpProtocol, box: TcpMailbox): void {
   const me = `rank ${cfg.rank}`;
   const where = `${cfg.masterAddr}:${cfg.masterPort}`;
   const startedAt = Date.now();
-  const sealedLimit = cfg.maxMessageBytes + 4 + P.TAG;
+  // An all-reduce payload: sequence number, 1 if float32 else 0 (two uint32), then the values.
+  const ARRAY_HEADER = 8;
+  const sealedLimit = cfg.maxMessageBytes + ARRAY_HEADER + P.TAG;
   let key: Buffer;
   let stopped = false;
   /** Whether this thread recorded the failure (else the compute thread did). */
@@ -81,23 +84,29 @@ export function tcpWorkerMain(P: TcpProtocol, box: TcpMailbox): void {
     setTimeout(() => { left = 1; flushed(); process.exit(0); }, 500).unref();
   }
 
-  function arrayPayload(seq: number, values: Float64Array): Buffer {
-    const p = Buffer.alloc(4 + values.byteLength);
+  type Values = Float64Array | Float32Array;
+  function arrayPayload(seq: number, values: Values): Buffer {
+    const p = Buffer.alloc(ARRAY_HEADER + values.byteLength);
     p.writeUInt32BE(seq >>> 0, 0);
-    Buffer.from(values.buffer, values.byteOffset, values.byteLength).copy(p, 4);
+    p.writeUInt32BE(values instanceof Float32Array ? 1 : 0, 4);
+    Buffer.from(values.buffer, values.byteOffset, values.byteLength).copy(p, ARRAY_HEADER);
     return p;
   }
 
-  function readArray(payload: Buffer): {seq: number; values: Float64Array} | null {
-    if (payload.length < 4 || (payload.length - 4) % 8 !== 0) return null;
-    const values = new Float64Array((payload.length - 4) / 8);
-    payload.copy(Buffer.from(values.buffer), 0, 4);
+  function readArray(payload: Buffer): {seq: number; values: Values} | null {
+    if (payload.length < ARRAY_HEADER) return null;
+    const float32 = payload.readUInt32BE(4);
+    const bytes = float32 === 1 ? 4 : float32 === 0 ? 8 : 0;
+    if (bytes === 0 || (payload.length - ARRAY_HEADER) % bytes !== 0) return null;
+    const n = (payload.length - ARRAY_HEADER) / bytes;
+    const values = bytes === 4 ? new Float32Array(n) : new Float64Array(n);
+    payload.copy(Buffer.from(values.buffer), 0, ARRAY_HEADER);
     return {seq: payload.readUInt32BE(0), values};
   }
 
-  function publishResult(values: Float64Array): void {
+  function publishResult(values: Values): void {
     if (Atomics.load(ctl, W.STATE) !== S.BUSY) return;
-    box.data.set(values);
+    box.view().set(values);
     box.move(S.BUSY, S.DONE);
   }
 
@@ -105,7 +114,7 @@ export function tcpWorkerMain(P: TcpProtocol, box: TcpMailbox): void {
    * Calls `onRequest` with each array the compute thread posts; `onEnd(message)` once it closes
    * the transport (message null) or fails the group itself (its message).
    */
-  function serveRequests(onRequest: (seq: number, values: Float64Array) => void,
+  function serveRequests(onRequest: (seq: number, values: Values) => void,
                          onEnd: (message: string | null) => void): void {
     let seen = Atomics.load(ctl, W.REQUESTS);
     const wait = () => {
@@ -121,7 +130,7 @@ export function tcpWorkerMain(P: TcpProtocol, box: TcpMailbox): void {
         }
         if (now !== seen) {
           seen = now;
-          if (box.error() === null) onRequest(now - 1, box.data.slice(0, Atomics.load(ctl, W.LENGTH)));
+          if (box.error() === null) onRequest(now - 1, box.view().slice(0, Atomics.load(ctl, W.LENGTH)));
         }
         wait();
       };
@@ -158,9 +167,9 @@ export function tcpWorkerMain(P: TcpProtocol, box: TcpMailbox): void {
     };
 
     // The all-reduce in progress.
-    let slots: Array<Float64Array | null> = [];
+    let slots: Array<Values | null> = [];
     let slotSeq = -1;
-    let unflushed: Float64Array | null = null;
+    let unflushed: Values | null = null;
     let collectiveTimer: ReturnType<typeof setTimeout> | undefined;
 
     /** Fails the group: tells every peer why, records it, stops. */
@@ -174,7 +183,7 @@ export function tcpWorkerMain(P: TcpProtocol, box: TcpMailbox): void {
       stop();
     };
 
-    const contribute = (rank: number, seq: number, values: Float64Array) => {
+    const contribute = (rank: number, seq: number, values: Values) => {
       if (stopped) return;
       if (slotSeq === -1) {
         slotSeq = seq;
@@ -190,14 +199,17 @@ export function tcpWorkerMain(P: TcpProtocol, box: TcpMailbox): void {
         return groupFail(`collective mismatch: rank ${rank} sent all-reduce #${seq} while #${slotSeq} is in progress`);
       }
       const first = slots.findIndex((p) => p !== null);
-      if (first >= 0 && slots[first]!.length !== values.length) {
-        return groupFail(`collective mismatch in all-reduce #${seq}: rank ${rank} sent ${values.length} values, ` +
-          `rank ${first} sent ${slots[first]!.length}`);
+      const sameType = first < 0 || (slots[first] instanceof Float32Array) === (values instanceof Float32Array);
+      const kind = (v: Values) => `${v.length}${sameType ? '' : v instanceof Float32Array ? ' float32' : ' float64'} values`;
+      if (first >= 0 && (!sameType || slots[first]!.length !== values.length)) {
+        return groupFail(`collective mismatch in all-reduce #${seq}: rank ${rank} sent ${kind(values)}, ` +
+          `rank ${first} sent ${kind(slots[first]!)}`);
       }
       slots[rank] = values;
       if (slots.some((p) => p === null)) return;
       clearTimeout(collectiveTimer);
-      const sum = new Float64Array(values.length);
+      // In the arrays' own precision, in rank order: the same bits on every rank.
+      const sum = values instanceof Float32Array ? new Float32Array(values.length) : new Float64Array(values.length);
       for (const p of slots) for (let i = 0; i < sum.length; i++) sum[i] += p![i];
       slotSeq = -1;
       slots = [];
@@ -342,7 +354,7 @@ export function tcpWorkerMain(P: TcpProtocol, box: TcpMailbox): void {
     let socket: Socket | null = null;
     let session: Session | null = null;
     let joined = false;
-    let inFlight: {seq: number; length: number} | null = null;
+    let inFlight: {seq: number; length: number; float32: boolean} | null = null;
     let lastAttempt = 'no connection yet';
     pendingDetail = () => `; last attempt: ${lastAttempt}`;
     /** A definite answer at the rendezvous (impostor, rejection): no more attempts. */
@@ -403,7 +415,8 @@ export function tcpWorkerMain(P: TcpProtocol, box: TcpMailbox): void {
           box.move(S.CONNECTING, S.READY);
         } else if (type === T.RESULT && phase === 2) {
           const a = readArray(body);
-          if (!a || !inFlight || a.seq !== inFlight.seq || a.values.length !== inFlight.length) {
+          if (!a || !inFlight || a.seq !== inFlight.seq || a.values.length !== inFlight.length ||
+              a.values instanceof Float32Array !== inFlight.float32) {
             fail(`${me}: rank 0 sent a result that does not match all-reduce ` +
               `#${inFlight?.seq ?? 'none'} (${a ? `#${a.seq}, ${a.values.length} values` : 'malformed'})`);
             return stop();
@@ -443,7 +456,7 @@ export function tcpWorkerMain(P: TcpProtocol, box: TcpMailbox): void {
     connect();
     serveRequests((seq, values) => {
       if (!joined || socket === null || session === null) { fail(`${me}: not connected`); return stop(); }
-      inFlight = {seq, length: values.length};
+      inFlight = {seq, length: values.length, float32: values instanceof Float32Array};
       socket.write(session.seal(T.CONTRIB, arrayPayload(seq, values)));
     }, (message) => {
       if (socket && session) socket.write(session.seal(message === null ? T.BYE : T.ERROR, Buffer.from(message ?? '', 'utf8')));

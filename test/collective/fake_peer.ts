@@ -111,10 +111,10 @@ export async function hostFor(token: string): Promise<{server: Server; port: num
   return {server, port, peer};
 }
 
-/** An all-reduce payload: sequence number, then float64 values. */
+/** A float64 all-reduce payload: sequence number, 0 (not float32), then the values. */
 export function arrayPayload(seq: number, values: number[]): Buffer {
-  const p = Buffer.alloc(4 + 8 * values.length);
+  const p = Buffer.alloc(8 + 8 * values.length);
   p.writeUInt32BE(seq, 0);
-  values.forEach((v, i) => p.writeDoubleLE(v, 4 + 8 * i));
+  values.forEach((v, i) => p.writeDoubleLE(v, 8 + 8 * i));
   return p;
 }

@@ -13,11 +13,11 @@ test('rank 0 dying while a result is pending: the rank says rank 0 closed the co
   // when the network thread used to end before the compute thread saw the failure.
   const one = async () => {
     const host = await hostFor(token);
-    void host.peer.then(({socket, frames, session}) => frames.next().then((f) => {
-      const seq = f!.type === T.CONTRIB ? session.open(f!.head, f!.payload)!.readUInt32BE(0) : -1;
-      socket.end(session.seal(T.RESULT, arrayPayload(seq, [5])));
-    }));
-    const replies = await tcpRank({rank: 1, worldSize: 2, masterPort: host.port, token, timeoutMs: 3000},
+    void host.peer.then(({socket, frames, session}) => frames.next(20000).then((f) => {
+      if (f?.type !== T.CONTRIB) return void socket.destroy();
+      socket.end(session.seal(T.RESULT, arrayPayload(session.open(f.head, f.payload)!.readUInt32BE(0), [5])));
+    })).catch(() => undefined); // a rank that failed to join is seen below
+    const replies = await tcpRank({rank: 1, worldSize: 2, masterPort: host.port, token, timeoutMs: 10000},
       [{op: 'allReduce', data: [1]}, {op: 'allReduce', data: [2]}]).replies;
     host.server.close();
     return replies;
@@ -81,10 +81,12 @@ test('an array over the size limit fails at once on every rank, naming the varia
     [{op: 'allReduce', n: 200}],
   ], {timeoutMs: 10000, maxMessageBytes: 1024});
   const why = /rank 1: all-reduce #0 of 200 values \(1600 bytes\) exceeds the message limit of 1024 bytes: set TFJS_NORMS_MAX_MESSAGE_BYTES \(or maxMessageBytes\) to at least 1600 on every rank/;
+  // Rank 0 may learn of it while it is still joining: then joining throws it.
   for (const r of [r0, r1]) {
-    expect(r[1].ok).toBe(false);
-    expect(r[1].error).toMatch(why);
-    expect(r[1].ms).toBeLessThan(1000);
+    const last = r[r.length - 1];
+    expect(last.ok).toBe(false);
+    expect(last.error).toMatch(why);
+    if (last.op === 'allReduce') expect(last.ms).toBeLessThan(1000);
   }
 }, 40000);
 

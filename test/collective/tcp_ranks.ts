@@ -24,8 +24,9 @@ export async function testPort(): Promise<number> {
   }
 }
 
-export interface StepReply {op: string; ok: boolean; ms: number; sum?: number[]; error?: string}
-export type Step = {op: 'allReduce'; data?: number[]; n?: number} | {op: 'destroy' | 'exit'} |
+export interface StepReply {op: string; ok: boolean; ms: number; sum?: number[]; float32?: boolean; error?: string}
+export type Step = {op: 'allReduce'; data?: number[]; n?: number} | {op: 'allReduce32'; data: number[]} |
+  {op: 'destroy' | 'exit'} |
   {op: 'sleep'; ms: number};
 
 export interface RankOptions {

@@ -1,7 +1,7 @@
 // A TCP rank in a worker thread (cheaper than a process), driven by workerData: it joins the
 // group with the TcpTransport of the built package (dist/cjs) using `opts`, then runs `steps`
 // in order and posts one reply per step ({op, ok, ms, sum | error}). Step ops: 'allReduce'
-// (data, or n values), 'destroy', 'sleep' (ms), 'exit' (ends the thread at once, as a process
+// (data, or n values), 'allReduce32' (data, as float32), 'destroy', 'sleep' (ms), 'exit' (ends the thread at once, as a process
 // that dies: its sockets close).
 const {parentPort, workerData} = require('node:worker_threads');
 const {TcpTransport} = require('../../../dist/cjs/src/collective/tcp_transport.js');
@@ -17,6 +17,10 @@ function run(step) {
       const data = step.data ? Float64Array.from(step.data) : new Float64Array(step.n).fill(opts.rank + 1);
       const sum = transport.allReduceSum(data);
       return {sum: step.data ? Array.from(sum) : [sum[0], sum.length]};
+    }
+    case 'allReduce32': {
+      const sum = transport.allReduceSumFloat32(Float32Array.from(step.data));
+      return {sum: Array.from(sum), float32: sum instanceof Float32Array};
     }
     case 'destroy': transport.close(); return {};
     case 'sleep': sleep(step.ms); return {};
