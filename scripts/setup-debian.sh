@@ -2,14 +2,23 @@
 # Installs the Debian packages the tests, benchmarks and demo need, when they are missing:
 # chromium (/usr/bin/chromium, driven headless by playwright-core for the webgl suites) and the
 # tools scripts/tfjs-node/ensure-tfjs-node.mjs uses to build tfjs-node's addon (python3 with pip,
-# g++, make). Idempotent and instant when everything is there. Never downloads a browser from
-# anywhere but the system's package manager.
+# g++, make), openmpi-bin (`mpirun`, for test/collective/env_engines.test.ts, which starts
+# ranks under OpenMPI), Slurm with munge (test/collective/env_slurm.test.ts starts a one-node
+# Slurm of its own; the packages' own services are not used) and shellcheck (doc checks).
+# Idempotent and instant when everything is there. Never downloads a browser from anywhere
+# but the system's package manager.
 set -euo pipefail
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
 command -v g++ >/dev/null 2>&1 || missing+=(g++)
 command -v make >/dev/null 2>&1 || missing+=(make)
+command -v mpirun >/dev/null 2>&1 || missing+=(openmpi-bin)
+command -v slurmctld >/dev/null 2>&1 || missing+=(slurmctld)
+command -v slurmd >/dev/null 2>&1 || missing+=(slurmd)
+command -v sbatch >/dev/null 2>&1 || missing+=(slurm-client)
+command -v munged >/dev/null 2>&1 || missing+=(munge)
+command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
@@ -22,3 +31,4 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends "${missing[@]}"
 test -x /usr/bin/chromium
+for tool in mpirun slurmctld slurmd sbatch munged shellcheck; do command -v "$tool" >/dev/null; done

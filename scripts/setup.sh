@@ -15,8 +15,20 @@ if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
 fi
 
 # Debian packages: chromium for the webgl suites and benchmarks (never a downloaded browser),
-# python3-pip, g++ and make for the tfjs-node addon below.
+# python3-pip, g++ and make for the tfjs-node addon below; for the cluster-engine tests and
+# doc checks: openmpi-bin, Slurm with munge, and the shell linter shellcheck.
 bash scripts/setup-debian.sh
+
+# kubernetes-validate (PyPI) for the Kubernetes manifest in docs/distributed.md; kept apart from
+# the system's Python packages.
+pytools=.cache/pytools/validate
+if [ ! -f "$pytools/.installed" ] || [ scripts/requirements-validate.txt -nt "$pytools/.installed" ]; then
+  echo "setup: pip install --target $pytools -r scripts/requirements-validate.txt"
+  rm -rf "$pytools"
+  python3 -m pip install --disable-pip-version-check --root-user-action=ignore --quiet --no-warn-script-location \
+    --target "$pytools" -r scripts/requirements-validate.txt
+  touch "$pytools/.installed"
+fi
 
 # A loadable @tensorflow/tfjs-node: the normal package when it loads, else its addon built from
 # the npm package's source against libtensorflow from PyPI (cached under .cache/tfjs-node/).

@@ -90,9 +90,43 @@ export function destroy(): void {
 
 const worldOfOne = new CollectiveGroup(new SingleProcessTransport());
 
-/** The group an op uses: the given one, else the default, else a world of one. */
+/**
+ * The group an op uses: the given one, else the default, else a world of one. A given value
+ * that is not a group (e.g. `{}` or a bare transport) is refused here, before any collective.
+ */
 export function resolveGroup(group?: CollectiveGroup | null): CollectiveGroup {
+  if (group !== undefined && group !== null && !isGroup(group)) {
+    const hint = isTransport(group) ? 'a transport: wrap it with collective.init(transport) or new CollectiveGroup(transport)'
+      : describeValue(group);
+    throw new CollectiveError('the `group` option must be a collective.CollectiveGroup (from collective.init, ' +
+      `initFromEnv or getDefaultGroup), or null/undefined for the default group; got ${hint}`);
+  }
   const g = group ?? defaultGroup ?? worldOfOne;
   if (g.isDestroyed) throw new CollectiveError('the collective group has been destroyed');
   return g;
+}
+
+/** A group of this or another copy of the package (ESM and CommonJS builds may both be loaded). */
+function isGroup(g: unknown): g is CollectiveGroup {
+  if (g instanceof CollectiveGroup) return true;
+  const o = g as Partial<CollectiveGroup> | null;
+  return typeof o === 'object' && o !== null && typeof o.allReduceSum === 'function' &&
+    typeof o.allGather === 'function' && typeof o.isDestroyed === 'boolean' &&
+    Number.isInteger(o.rank) && Number.isInteger(o.worldSize);
+}
+
+function isTransport(t: unknown): boolean {
+  const o = t as Partial<CollectiveTransport> | null;
+  return typeof o === 'object' && o !== null && typeof o.allReduceSum === 'function' && typeof o.close === 'function';
+}
+
+function describeValue(v: unknown): string {
+  if (typeof v !== 'object') return `${typeof v} ${String(v)}`;
+  let json: string;
+  try {
+    json = JSON.stringify(v) ?? String(v);
+  } catch {
+    json = Object.prototype.toString.call(v);
+  }
+  return `${(v as object).constructor?.name ?? 'object'} ${json.length > 80 ? json.slice(0, 77) + '...' : json}`;
 }

@@ -3,5 +3,8 @@ export {CollectiveGroup, destroy, getDefaultGroup, init} from './group.js';
 export {
   createThreadGroup, joinThreadGroup, type ThreadGroupHandle, type ThreadGroupOptions,
 } from './thread_transport.js';
+export {
+  expandHostlist, rendezvousFromEnv, type Rendezvous, type RendezvousOptions, type RendezvousSource,
+} from './env.js';
 export {initFromEnv, TcpTransport, type InitFromEnvOptions, type TcpOptions} from './tcp_transport.js';
 export {broadcastVariables, DistributedOptimizer, distributedOptimizer} from './distributed_optimizer.js';

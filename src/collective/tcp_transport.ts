@@ -8,6 +8,7 @@
  */
 import type {Worker} from 'node:worker_threads';
 import {CollectiveGroup, init} from './group.js';
+import {rendezvousFromEnv} from './env.js';
 import {tcpMailbox, type TcpMailbox} from './tcp_mailbox.js';
 import {tcpProtocol} from './tcp_protocol.js';
 import {tcpWorkerMain, type TcpWorkerData} from './tcp_worker.js';
@@ -161,17 +162,6 @@ export class TcpTransport implements CollectiveTransport {
   }
 }
 
-function envInt(env: Record<string, string | undefined>, name: string, fallback?: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') {
-    if (fallback !== undefined) return fallback;
-    throw new CollectiveError(`initFromEnv: ${name} is not set`);
-  }
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < 0) throw new CollectiveError(`initFromEnv: ${name} must be a non-negative integer, got '${raw}'`);
-  return v;
-}
-
 export interface InitFromEnvOptions {
   timeoutMs?: number;
   /** Defaults to `process.env`. */
@@ -179,30 +169,19 @@ export interface InitFromEnvOptions {
 }
 
 /**
- * Joins the TCP group described by the environment (as torch.distributed's `env://`):
- * `MASTER_ADDR` (default 127.0.0.1), `MASTER_PORT`, `RANK`, `WORLD_SIZE`, `TFJS_NORMS_TOKEN`
- * (required when WORLD_SIZE > 1; the launcher sets it), `TFJS_NORMS_TIMEOUT_MS` and
- * `TFJS_NORMS_MAX_MESSAGE_BYTES`. Blocks until every rank has joined; sets the group as the
- * default and returns it.
+ * Joins the TCP group described by the environment (as torch.distributed's `env://`), whichever
+ * engine started the process: rank and world size from torchrun/Kubeflow (`RANK`, `WORLD_SIZE`),
+ * OpenMPI, MPICH/Intel MPI or Slurm's srun (see `rendezvousFromEnv` and docs/distributed.md),
+ * plus `MASTER_ADDR`, `MASTER_PORT`, `TFJS_NORMS_TOKEN` (required when the world has more than
+ * one rank), `TFJS_NORMS_TIMEOUT_MS` and `TFJS_NORMS_MAX_MESSAGE_BYTES`. Bad values fail at once.
+ * Blocks until every rank has joined; sets the group as the default and returns it.
  */
 export function initFromEnv(opts: InitFromEnvOptions = {}): CollectiveGroup {
-  const env = opts.env ?? process.env;
-  const worldSize = envInt(env, 'WORLD_SIZE', 1);
-  const rank = envInt(env, 'RANK', 0);
-  if (worldSize < 1 || rank >= worldSize) {
-    throw new CollectiveError(`initFromEnv: RANK (${rank}) must be below WORLD_SIZE (${worldSize})`);
-  }
-  if (worldSize === 1) return init(new SingleProcessTransport());
-  const token = env.TFJS_NORMS_TOKEN;
-  if (!token) {
-    throw new CollectiveError('initFromEnv: TFJS_NORMS_TOKEN is not set: every rank must present the same ' +
-      'secret (the launcher `tfjs-norms run` sets one; across hosts, export the same value on each)');
-  }
-  const timeoutMs = opts.timeoutMs ?? envInt(env, 'TFJS_NORMS_TIMEOUT_MS', 60000);
-  const maxMessageBytes = envInt(env, 'TFJS_NORMS_MAX_MESSAGE_BYTES', 64 * 1024 * 1024);
+  const r = rendezvousFromEnv(opts.env ?? process.env, {timeoutMs: opts.timeoutMs, caller: 'initFromEnv'});
+  if (r.worldSize === 1) return init(new SingleProcessTransport());
   const transport = new TcpTransport({
-    rank, worldSize, token, timeoutMs, maxMessageBytes,
-    masterAddr: env.MASTER_ADDR || '127.0.0.1', masterPort: envInt(env, 'MASTER_PORT'),
+    rank: r.rank, worldSize: r.worldSize, token: r.token, timeoutMs: r.timeoutMs, maxMessageBytes: r.maxMessageBytes,
+    masterAddr: r.masterAddr, masterPort: r.masterPort,
   });
   return init(transport);
 }

@@ -71,7 +71,10 @@ export async function toSyncBatchNorm(model: LayersModel, opts: {group?: Collect
   return converted;
 }
 
-/** The reverse of `toSyncBatchNorm`: plain tfjs-layers BatchNormalization layers, for export. */
+/**
+ * The reverse of `toSyncBatchNorm`: plain tfjs-layers BatchNormalization layers (and
+ * LayerNormalization for ours), for export to places without this package.
+ */
 export async function fromSyncBatchNorm(model: LayersModel): Promise<LayersModel> {
   return rebuild(model, topologyToPlain);
 }

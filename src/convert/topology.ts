@@ -93,13 +93,16 @@ export function topologyToSync(topology: Json): JsonObject {
 }
 
 /**
- * A copy of `topology` with every (sync) batch norm of ours a plain BatchNormalization; a fused
+ * A copy of `topology` with every (sync) batch norm of ours a plain BatchNormalization (and our
+ * LayerNormalization tfjs-layers' one); a fused
  * activation becomes a layer of its own right after it (named `<name>_activation`), so the
  * weights keep their names.
  */
 export function topologyToPlain(topology: Json): JsonObject {
   const copy = cloneTopology(topology);
   const convert = (layer: JsonObject): JsonObject | null => {
+    // Same config as tfjs-layers' LayerNormalization (e.g. a model loaded after useAsDefaultLayers).
+    if (layer.class_name === 'NormsLayerNormalization') layer.class_name = 'LayerNormalization';
     if (!SYNC_BATCH_NORMS.includes(layer.class_name as string)) return null;
     layer.class_name = 'BatchNormalization';
     const c = layer.config as JsonObject;

@@ -8,13 +8,14 @@ import type {CollectiveGroup} from '../collective/group.js';
 import type {NormActivation} from '../kernel_names.js';
 import {batchNorm} from '../ops/batch_norm.js';
 import {syncBatchNorm} from '../ops/sync_batch_norm.js';
+import {checkActivation, checkBoolean, shown} from '../ops/validate.js';
 import {
-  affineWeights, channelFormat, checkLayerArgs, NormLayer, type AffineArgs, type Kwargs,
+  affineWeights, channelAxisOf, channelFormat, checkLayerArgs, NormLayer, type AffineArgs, type ChannelAxis, type Kwargs,
 } from './norm_layer.js';
 
 export interface BatchNormalizationArgs extends AffineArgs {
-  /** Channel axis: -1 (channels last, default) or 1 (channels first). */
-  axis?: number;
+  /** Channel axis: -1 (channels last, default) or 1 (channels first); Keras's one-element list (`[3]`) too. */
+  axis?: ChannelAxis;
   /** Keras convention `moving = momentum * moving + (1 - momentum) * batch`; null = cumulative average. Default 0.99. */
   momentum?: number | null;
   /** Default 1e-3. */
@@ -38,10 +39,12 @@ const BN_ARGS = ['axis', 'momentum', 'epsilon', 'center', 'scale', 'betaInitiali
 
 export class BatchNormalization extends NormLayer {
   static className = 'NormsBatchNormalization';
-  readonly axis: number;
+  /** As given (an integer or a one-element list), so configs round-trip. */
+  readonly axis: ChannelAxis;
   readonly momentum: number | null;
   readonly activation: NormActivation;
-  readonly alpha: number | undefined;
+  /** The activation's parameter, its default filled in (unused by 'linear' and 'relu'). */
+  readonly alpha: number;
   readonly unbiasedMovingVariance: boolean;
   readonly useGlobalStats: boolean;
   readonly trainableStatistics: boolean;
@@ -54,23 +57,40 @@ export class BatchNormalization extends NormLayer {
   constructor(args: BatchNormalizationArgs = {}, extraArgs: string[] = []) {
     checkLayerArgs('batchNormalization', args, [...BN_ARGS, ...extraArgs]);
     super(args, 1e-3);
+    const layer = this.layerName();
     this.axis = args.axis ?? -1;
+    channelAxisOf(layer, this.axis);
     if (args.momentum !== null && args.momentum !== undefined &&
         !(typeof args.momentum === 'number' && args.momentum >= 0 && args.momentum <= 1)) {
-      throw new Error(`batchNormalization: 'momentum' must be in [0, 1] or null, got ${String(args.momentum)}`);
+      throw new Error(`${layer}: 'momentum' must be in [0, 1] or null, got ${shown(args.momentum)}`);
     }
     this.momentum = args.momentum === undefined ? 0.99 : args.momentum;
-    this.activation = args.activation ?? 'linear';
-    this.alpha = args.alpha ?? undefined;
-    this.unbiasedMovingVariance = args.unbiasedMovingVariance ?? false;
-    this.useGlobalStats = args.useGlobalStats ?? false;
-    this.trainableStatistics = args.trainableStatistics ?? false;
+    // The ops' rules and defaults (alpha 0.01 for leakyRelu, 1 for elu), checked now rather than at first call.
+    ({activation: this.activation, alpha: this.alpha} = this.checkActivation(args.activation ?? undefined, args.alpha ?? undefined));
+    this.unbiasedMovingVariance = checkBoolean(layer, 'unbiasedMovingVariance', args.unbiasedMovingVariance, false);
+    this.useGlobalStats = checkBoolean(layer, 'useGlobalStats', args.useGlobalStats, false);
+    this.trainableStatistics = checkBoolean(layer, 'trainableStatistics', args.trainableStatistics, false);
     this.movingMeanInit = this.initializer(args.movingMeanInitializer, 'zeros');
     this.movingVarianceInit = this.initializer(args.movingVarianceInitializer, 'ones');
   }
 
+  /** The activation this layer fuses; In-Place ABN narrows it to invertible ones. */
+  protected checkActivation(activation: unknown, alpha: unknown): {activation: NormActivation; alpha: number} {
+    return checkActivation(this.layerName(), activation, alpha);
+  }
+
+  /**
+   * Builds from a config as `tf.loadLayersModel` does; Keras's `synchronized: true` (statistics
+   * over a tf.distribute strategy's replicas) gives a SyncBatchNormalization.
+   */
+  static override fromConfig<T extends serialization.Serializable>(
+      cls: serialization.SerializableConstructor<T>, config: serialization.ConfigDict): T {
+    const target = config.synchronized === true && (cls as unknown) === BatchNormalization ? SyncBatchNormalization : cls;
+    return NormLayer.fromConfig(target as unknown as serialization.SerializableConstructor<T>, config);
+  }
+
   override build(inputShape: (number | null)[] | (number | null)[][]): void {
-    const {C} = channelFormat('batchNormalization', inputShape, this.axis);
+    const {C} = channelFormat(this.layerName(), inputShape, this.axis);
     this.buildAffine([C]);
     this.movingMean = this.addWeight('moving_mean', [C], 'float32', this.movingMeanInit as never, undefined, false);
     this.movingVariance = this.addWeight('moving_variance', [C], 'float32', this.movingVarianceInit as never, undefined, false);
@@ -91,9 +111,8 @@ export class BatchNormalization extends NormLayer {
     return tidy(() => {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;
       const training = kwargs.training ?? false;
-      const {dataFormat} = channelFormat('batchNormalization', x.shape, this.axis);
-      const opts = {...affineWeights(this), epsilon: this.epsilon, dataFormat, activation: this.activation,
-        ...(this.alpha === undefined ? {} : {alpha: this.alpha})};
+      const {dataFormat} = channelFormat(this.layerName(), x.shape, this.axis);
+      const opts = {...affineWeights(this), epsilon: this.epsilon, dataFormat, activation: this.activation, alpha: this.alpha};
       const useBatch = !this.useGlobalStats && (training || this.trainableStatistics);
       if (!useBatch) {
         return batchNorm(x, {...opts, training: false, mean: this.movingMean.read() as Tensor1D,
@@ -133,7 +152,7 @@ export class BatchNormalization extends NormLayer {
       movingMeanInitializer: this.serialized(this.movingMeanInit),
       movingVarianceInitializer: this.serialized(this.movingVarianceInit),
       activation: this.activation,
-      alpha: this.alpha ?? null,
+      alpha: this.alpha,
       unbiasedMovingVariance: this.unbiasedMovingVariance,
       useGlobalStats: this.useGlobalStats,
       trainableStatistics: this.trainableStatistics,

@@ -5,13 +5,16 @@
 import {tidy, type Tensor, type serialization} from '@tensorflow/tfjs-core';
 import {groupNorm} from '../ops/group_norm.js';
 import {instanceNorm} from '../ops/instance_norm.js';
-import {affineWeights, channelFormat, checkLayerArgs, NormLayer, type AffineArgs, type Kwargs} from './norm_layer.js';
+import {shown} from '../ops/validate.js';
+import {
+  affineWeights, channelAxisOf, channelFormat, checkLayerArgs, NormLayer, type AffineArgs, type ChannelAxis, type Kwargs,
+} from './norm_layer.js';
 
 export interface GroupNormalizationArgs extends AffineArgs {
   /** Number of groups; -1 = one per channel (instance norm). Default 32. */
   groups?: number;
-  /** Channel axis: -1 (default) or 1. */
-  axis?: number;
+  /** Channel axis: -1 (default) or 1; a one-element list (`[3]`) too. */
+  axis?: ChannelAxis;
   /** Default 1e-3. */
   epsilon?: number;
 }
@@ -22,20 +25,22 @@ const ARGS = ['groups', 'axis', 'epsilon', 'center', 'scale', 'betaInitializer',
 export class GroupNormalization extends NormLayer {
   static className = 'GroupNormalization';
   readonly groups: number;
-  readonly axis: number;
+  /** As given (an integer or a one-element list), so configs round-trip. */
+  readonly axis: ChannelAxis;
 
   constructor(args: GroupNormalizationArgs = {}, layer = 'groupNormalization') {
     checkLayerArgs(layer, args, ARGS);
     super(args, 1e-3);
     this.groups = args.groups ?? 32;
     this.axis = args.axis ?? -1;
+    channelAxisOf(layer, this.axis);
     if (!Number.isInteger(this.groups) || (this.groups < 1 && this.groups !== -1)) {
-      throw new Error(`${layer}: 'groups' must be a positive integer or -1, got ${String(args.groups)}`);
+      throw new Error(`${layer}: 'groups' must be a positive integer or -1, got ${shown(args.groups)}`);
     }
   }
 
   override build(inputShape: (number | null)[] | (number | null)[][]): void {
-    const {C} = channelFormat(this.getClassName(), inputShape, this.axis);
+    const {C} = channelFormat(this.layerName(), inputShape, this.axis);
     if (this.groups !== -1 && C % this.groups !== 0) {
       throw new Error(`groupNormalization: 'groups' (${this.groups}) must divide the number of channels (${C})`);
     }
@@ -46,7 +51,7 @@ export class GroupNormalization extends NormLayer {
   override call(inputs: Tensor | Tensor[], _kwargs: Kwargs): Tensor {
     return tidy(() => {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;
-      const {C, dataFormat} = channelFormat(this.getClassName(), x.shape, this.axis);
+      const {C, dataFormat} = channelFormat(this.layerName(), x.shape, this.axis);
       const opts = {epsilon: this.epsilon, dataFormat, ...affineWeights(this)};
       return groupNorm(x, {...opts, groups: this.groups === -1 ? C : this.groups});
     });
@@ -80,7 +85,7 @@ export class InstanceNormalization extends GroupNormalization {
   override call(inputs: Tensor | Tensor[], _kwargs: Kwargs): Tensor {
     return tidy(() => {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;
-      const {dataFormat} = channelFormat('instanceNormalization', x.shape, this.axis);
+      const {dataFormat} = channelFormat(this.layerName(), x.shape, this.axis);
       return instanceNorm(x, {epsilon: this.epsilon, dataFormat, ...affineWeights(this)});
     });
   }

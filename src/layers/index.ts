@@ -10,6 +10,7 @@ import {
   AddonsGroupNormalization, AddonsInstanceNormalization, GroupNormalization, type GroupNormalizationArgs,
   InstanceNormalization, type InstanceNormalizationArgs,
 } from './group_normalization.js';
+import {registerAsDefaults} from './default_layers.js';
 import {InPlaceABN, type InPlaceABNArgs} from './inplace_abn.js';
 import {LayerNormalization, type LayerNormalizationArgs} from './layer_normalization.js';
 
@@ -28,6 +29,26 @@ export const LAYER_CLASSES = [
   InstanceNormalization, AddonsInstanceNormalization, InPlaceABN,
 ];
 for (const cls of LAYER_CLASSES) serialization.registerClass(cls as never);
+
+/** tfjs-layers' class names that `useAsDefaultLayers` takes over, and our class for each. */
+export const DEFAULT_LAYER_NAMES = {BatchNormalization, LayerNormalization};
+
+/**
+ * Makes every later `tf.loadLayersModel` / `tf.models.modelFromJSON` build this package's
+ * classes for tfjs-layers' and Keras's `BatchNormalization` and `LayerNormalization` (same
+ * config, same weights; Keras's `axis: [3]` and other Keras fields accepted), and ours for the
+ * names already registered (`GroupNormalization`, `SyncBatchNormalization`, …). Returns the
+ * function that restores what was registered before (tfjs-layers' classes).
+ *
+ * ```js
+ * const restore = tfnorms.layers.useAsDefaultLayers();
+ * const model = await tf.loadLayersModel('https://example.com/model.json');  // fused layers
+ * restore();
+ * ```
+ */
+export function useAsDefaultLayers(): () => void {
+  return registerAsDefaults(DEFAULT_LAYER_NAMES, LAYER_CLASSES);
+}
 
 /** Batch normalization with tfjs-layers' arguments and defaults, plus `activation`, `alpha`, `momentum: null`, `unbiasedMovingVariance`, `useGlobalStats`, `trainableStatistics`. */
 export function batchNormalization(args?: BatchNormalizationArgs): BatchNormalization {

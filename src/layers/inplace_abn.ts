@@ -7,7 +7,8 @@
 import type {Tensor, Tensor1D, serialization} from '@tensorflow/tfjs-core';
 import type {CollectiveGroup} from '../collective/group.js';
 import type {NormActivation} from '../kernel_names.js';
-import {inplaceABN, INVERTIBLE} from '../ops/inplace_abn.js';
+import {checkInvertible, inplaceABN} from '../ops/inplace_abn.js';
+import {checkBoolean} from '../ops/validate.js';
 import {BatchNormalization, type BatchNormalizationArgs} from './batch_normalization.js';
 import {affineWeights, channelFormat, type Kwargs} from './norm_layer.js';
 
@@ -38,15 +39,14 @@ export class InPlaceABN extends BatchNormalization {
 
   constructor(args: InPlaceABNArgs = {}) {
     const {group, inPlace, ...rest} = args;
-    const activation = rest.activation ?? 'leakyRelu';
-    if (!INVERTIBLE.includes(activation)) {
-      throw new Error(`inPlaceABN: 'activation' must be 'leakyRelu', 'elu' or 'linear' (invertible), got '${activation}'`);
-    }
-    const alpha = rest.alpha ?? (activation === 'leakyRelu' ? 0.01 : activation === 'elu' ? 1 : undefined);
-    if (activation === 'leakyRelu' && alpha === 0) throw new Error(`inPlaceABN: a leakyRelu slope of 0 is not invertible`);
-    super({...rest, activation, alpha}, []);
+    super(rest, []);
     this.group = group;
-    this.inPlace = inPlace ?? true;
+    this.inPlace = checkBoolean(this.layerName(), 'inPlace', inPlace, true);
+  }
+
+  /** The op's rules: leakyRelu (default), elu or linear, with an invertible alpha. */
+  protected override checkActivation(activation: unknown, alpha: unknown) {
+    return checkInvertible(this.layerName(), activation, alpha);
   }
 
   /** True when this layer is the only consumer of its input in the model graph. */
@@ -62,7 +62,7 @@ export class InPlaceABN extends BatchNormalization {
   override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     const training = kwargs.training ?? false;
-    const {dataFormat} = channelFormat('inPlaceABN', x.shape, this.axis);
+    const {dataFormat} = channelFormat(this.layerName(), x.shape, this.axis);
     const useBatch = !this.useGlobalStats && (training || this.trainableStatistics);
     const opts = {
       ...affineWeights(this), epsilon: this.epsilon, dataFormat, activation: this.activation, alpha: this.alpha,
@@ -70,9 +70,12 @@ export class InPlaceABN extends BatchNormalization {
     };
     const r = useBatch ? inplaceABN(x, {...opts, training: true})
       : inplaceABN(x, {...opts, training: false, mean: this.movingMean.read() as Tensor1D, variance: this.movingVariance.read() as Tensor1D});
-    if (training && useBatch) this.updateMovingStatistics(r.mean, r.variance, r.count);
-    r.mean.dispose();
-    r.variance.dispose();
+    if (useBatch) {
+      if (training) this.updateMovingStatistics(r.mean, r.variance, r.count);
+      // Batch statistics are new tensors; in inference r.mean/r.variance are the moving variables.
+      r.mean.dispose();
+      r.variance.dispose();
+    }
     return r.y;
   }
 

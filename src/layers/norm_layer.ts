@@ -5,6 +5,8 @@
 import {serialization, type Tensor} from '@tensorflow/tfjs-core';
 import {layers, type LayerVariable} from '@tensorflow/tfjs-layers';
 import type {DataFormat} from '../ops/types.js';
+import {checkBoolean, checkEpsilon, shown} from '../ops/validate.js';
+import {factoryName, fromKerasConfig} from './keras_config.js';
 import {resolve, serialize, type Identifier} from './serialization.js';
 
 type Id = serialization.ConfigDict | string | serialization.Serializable;
@@ -48,18 +50,31 @@ export function checkLayerArgs(layer: string, args: object, allowed: string[]): 
   }
 }
 
-/** The channel count and data format for a channel axis of -1/last or 1. */
-export function channelFormat(layer: string, shape: readonly (number | null)[] | (number | null)[][], axis: number):
+/** A channel axis as tfjs-layers and Keras write it: an integer, or a list of one (`[3]`). */
+export type ChannelAxis = number | number[];
+
+/** Checks the form of a channel `axis` (an integer or a one-element list) and returns the integer. */
+export function channelAxisOf(layer: string, axis: unknown): number {
+  const a = Array.isArray(axis) && axis.length === 1 ? axis[0] as unknown : axis;
+  if (typeof a !== 'number' || !Number.isInteger(a)) {
+    throw new Error(`${layer}: 'axis' must be one channel axis, an integer or a one-element list, got ${shown(axis)}`);
+  }
+  return a;
+}
+
+/** The channel count and data format for a channel axis of -1/last or 1 (`axis` as given). */
+export function channelFormat(layer: string, shape: readonly (number | null)[] | (number | null)[][], given: ChannelAxis):
     {C: number; dataFormat: DataFormat} {
   const s = (Array.isArray(shape[0]) ? shape[0] : shape) as (number | null)[];
   const rank = s.length;
   if (rank < 2 || rank > 5) throw new Error(`${layer}: inputs must have rank 2 to 5, got shape [${s}]`);
-  if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
-    throw new Error(`${layer}: 'axis' ${axis} is out of range for inputs of rank ${rank}`);
+  const axis = channelAxisOf(layer, given);
+  if (axis < -rank || axis >= rank) {
+    throw new Error(`${layer}: 'axis' ${shown(given)} is out of range for inputs of rank ${rank}`);
   }
   const a = axis < 0 ? axis + rank : axis;
   if (a !== 1 && a !== rank - 1) {
-    throw new Error(`${layer}: 'axis' must be the channel axis, 1 (channels first) or -1 (channels last), got ${axis}`);
+    throw new Error(`${layer}: 'axis' must be the channel axis, 1 (channels first) or -1 (channels last), got ${shown(given)}`);
   }
   const C = s[a];
   if (C === null || C === undefined) throw new Error(`${layer}: the channel axis ${a} must have a defined size`);
@@ -90,18 +105,22 @@ export abstract class NormLayer extends layers.Layer {
   constructor(args: AffineArgs, defaultEpsilon: number) {
     super(args as never);
     this.supportsMasking = true;
-    this.epsilon = args.epsilon ?? defaultEpsilon;
-    if (typeof this.epsilon !== 'number' || !(this.epsilon >= 0)) {
-      throw new Error(`${this.getClassName()}: 'epsilon' must be a number >= 0, got ${String(args.epsilon)}`);
-    }
-    this.center = args.center ?? true;
-    this.scale = args.scale ?? true;
+    // The ops' validators: one set of rules for layers and ops, checked here rather than at first call.
+    const layer = this.layerName();
+    this.epsilon = checkEpsilon(layer, args.epsilon ?? undefined, defaultEpsilon);
+    this.center = checkBoolean(layer, 'center', args.center ?? undefined, true);
+    this.scale = checkBoolean(layer, 'scale', args.scale ?? undefined, true);
     this.gammaInit = this.initializer(args.gammaInitializer, 'ones');
     this.betaInit = this.initializer(args.betaInitializer, 'zeros');
     this.gammaReg = resolve(args.gammaRegularizer as Identifier, 'regularizer');
     this.betaReg = resolve(args.betaRegularizer as Identifier, 'regularizer');
     this.gammaCon = resolve(args.gammaConstraint as Identifier, 'constraint');
     this.betaCon = resolve(args.betaConstraint as Identifier, 'constraint');
+  }
+
+  /** The factory's name, for messages. */
+  protected layerName(): string {
+    return factoryName(this.getClassName());
   }
 
   protected initializer(id: Id | undefined, fallback: string): serialization.Serializable {
@@ -140,20 +159,12 @@ export abstract class NormLayer extends layers.Layer {
 
   /**
    * Builds from a config, as `tf.loadLayersModel` does, accepting what Keras and TF-Addons
-   * write: a dtype policy object, and options that do not change the computation when off.
+   * write (src/layers/keras_config.ts): a dtype policy object, and options that do not change
+   * the computation.
    */
   static override fromConfig<T extends serialization.Serializable>(
       cls: serialization.SerializableConstructor<T>, config: serialization.ConfigDict): T {
-    const c: serialization.ConfigDict = {...config};
-    delete c.fused;
-    for (const k of ['virtualBatchSize', 'adjustment', 'renorm', 'renormClipping', 'renormMomentum', 'synchronized']) {
-      if (c[k] === null || c[k] === false) delete c[k];
-    }
-    const dtype = c.dtype as serialization.ConfigDict | string | undefined;
-    if (typeof dtype === 'object' && dtype !== null) {
-      c.dtype = ((dtype.config as serialization.ConfigDict | undefined)?.name as string | undefined) ?? 'float32';
-    }
-    return new cls(c);
+    return new cls(fromKerasConfig(factoryName((cls as unknown as {className: string}).className), config));
   }
 
   override computeOutputShape(inputShape: (number | null)[] | (number | null)[][]): (number | null)[] | (number | null)[][] {

@@ -20,7 +20,8 @@ export function checkTrainingCount(name: string, count: number, shape: readonly 
  * With `c` the channel axis (`dataFormat`) and statistics over every other axis:
  * `y = act((x - mean[c]) / sqrt(variance[c] + epsilon) * gamma[c] + beta[c])`.
  * `training: true` uses the batch's mean and biased variance (`Σ(x - mean)² / count`) and
- * returns them; `training: false` uses the given `mean` and `variance` and returns copies.
+ * returns them; `training: false` uses the given `mean` and `variance` and returns those same
+ * tensor objects (not copies: only `y` is new).
  * Differentiable with respect to `x`, `gamma`, `beta` (and `mean`, `variance` in inference).
  *
  * ```js

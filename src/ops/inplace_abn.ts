@@ -13,7 +13,7 @@ import {checkTrainingCount} from './batch_norm.js';
 import {channelNormArgs} from './channel_args.js';
 import {globalStats} from './sync_batch_norm.js';
 import type {BatchNormResult, NormOptions} from './types.js';
-import {checkOptions, fail, paramInput} from './validate.js';
+import {checkActivation, checkOptions, fail, paramInput} from './validate.js';
 
 export interface InplaceABNOptions extends NormOptions {
   training: boolean;
@@ -36,6 +36,14 @@ export interface InplaceABNResult extends BatchNormResult {
 const OPTIONS = ['training', 'gamma', 'beta', 'epsilon', 'dataFormat', 'activation', 'alpha', 'mean', 'variance',
   'group', 'inPlace'] as const;
 export const INVERTIBLE: readonly NormActivation[] = ['leakyRelu', 'elu', 'linear'];
+
+/** In-Place ABN's activation rules (op and layer): invertible, with an invertible `alpha`. */
+export function checkInvertible(name: string, activation: unknown, alpha: unknown): {activation: NormActivation; alpha: number} {
+  const a = checkActivation(name, activation ?? 'leakyRelu', alpha, INVERTIBLE);
+  if (a.activation === 'leakyRelu' && a.alpha === 0) fail(name, `a leakyRelu slope ('alpha') of 0 is not invertible`);
+  if (a.activation === 'elu' && !(a.alpha > 0)) fail(name, `elu needs 'alpha' > 0 to be invertible`);
+  return a;
+}
 
 /**
  * Disposes `x` and makes any later use of it (which tfjs would otherwise report as a TypeError
@@ -90,7 +98,8 @@ function syncTraining(x: Tensor, gamma: Tensor, beta: Tensor, attrs: NormApplyAt
  * the same activation; the backward pass divides by `sign(gamma) * max(|gamma|, epsilon)` so it
  * stays finite for gamma near zero (exact whenever |gamma| >= epsilon). With `group`, training
  * statistics are synchronized as in `syncBatchNorm` (dx is then this rank's slice of the
- * concatenated batch's gradient; dgamma/dbeta this rank's share).
+ * concatenated batch's gradient; dgamma/dbeta this rank's share). In inference the given `mean`
+ * and `variance` are returned themselves (not copies).
  *
  * ```js
  * const {y} = tfnorms.inplaceABN(convOut, {training: true, gamma, beta, inPlace: true});
@@ -101,11 +110,9 @@ function inplaceABN_(x: Tensor | TensorLike, opts: InplaceABNOptions): InplaceAB
   if (opts === undefined) fail(name, `options with 'training' are required`);
   checkOptions(name, opts, OPTIONS);
   if (typeof opts.training !== 'boolean') fail(name, `'training' must be true or false, got ${String(opts.training)}`);
-  const a = channelNormArgs(name, x, {...opts, activation: opts.activation ?? 'leakyRelu'},
+  const a = channelNormArgs(name, x, {...opts, ...checkInvertible(name, opts.activation, opts.alpha)},
                             {groups: 0, perSample: false, activations: INVERTIBLE});
   const {C, attrs} = a;
-  if (attrs.activation === 'leakyRelu' && attrs.alpha === 0) fail(name, `a leakyRelu slope ('alpha') of 0 is not invertible`);
-  if (attrs.activation === 'elu' && !(attrs.alpha > 0)) fail(name, `elu needs 'alpha' > 0 to be invertible`);
   const gamma = a.gamma ?? fill([C], 1);
   const beta = a.beta ?? fill([C], 0);
   const backend = engine().backendName;
@@ -128,7 +135,8 @@ function inplaceABN_(x: Tensor | TensorLike, opts: InplaceABNOptions): InplaceAB
     const variance = paramInput(name, 'variance', opts.variance, [C], a.what)!;
     ensureKernelAlias(NormsABNApply, backend);
     const y = engine().runKernel(NormsABNApply, {x: a.x, mean, variance, gamma, beta}, attrs) as Tensor;
-    result = {y, mean: mean.clone() as Tensor1D, variance: variance.clone() as Tensor1D, count: localCount};
+    // The caller's statistics themselves, as batchNorm returns them in inference.
+    result = {y, mean: mean as Tensor1D, variance: variance as Tensor1D, count: localCount};
   }
   // Nothing holds x for the gradient: releasing it frees its memory now.
   if (opts.inPlace && a.x === x) release(a.x);

@@ -1,7 +1,7 @@
 import {op, type Tensor, type TensorLike} from '@tensorflow/tfjs-core';
 import {normalize} from './normalize.js';
 import type {LayerNormOptions} from './types.js';
-import {checkEpsilon, checkOptions, fail, floatInput, paramInput} from './validate.js';
+import {checkEpsilon, checkOptions, fail, floatInput, paramInput, shown} from './validate.js';
 
 const OPTIONS = ['axes', 'gamma', 'beta', 'epsilon'] as const;
 
@@ -11,14 +11,14 @@ export function trailingAxes(name: string, axes: number | number[] | undefined, 
   if (list.length === 0) fail(name, `'${arg}' must name at least one axis`);
   const norm = list.map((a) => {
     if (typeof a !== 'number' || !Number.isInteger(a) || a < -rank || a >= rank) {
-      fail(name, `'${arg}' entries must be integers in [${-rank}, ${rank - 1}], got ${String(a)}`);
+      fail(name, `'${arg}' entries must be integers in [${-rank}, ${rank - 1}], got ${shown(axes)}`);
     }
     return a < 0 ? a + rank : a;
   });
   const sorted = [...new Set(norm)].sort((a, b) => a - b);
-  if (sorted.length !== norm.length) fail(name, `'${arg}' has duplicates: [${list}]`);
+  if (sorted.length !== norm.length) fail(name, `'${arg}' has duplicates: ${shown(axes)}`);
   if (sorted[sorted.length - 1] !== rank - 1 || sorted[sorted.length - 1] - sorted[0] !== sorted.length - 1) {
-    fail(name, `'${arg}' must be the trailing axes of the input (rank ${rank}), got [${list}]`);
+    fail(name, `'${arg}' must be the trailing axes of the input (rank ${rank}), got ${shown(axes)}`);
   }
   return sorted.length;
 }

@@ -2,7 +2,7 @@
  * The one path every op takes into the kernels: fill in absent gamma/beta, then run the
  * fused training kernel (batch statistics) or the apply kernel (given statistics).
  */
-import {clone, engine, fill, type NamedTensorMap, type Tensor, type Tensor1D} from '@tensorflow/tfjs-core';
+import {engine, fill, type NamedTensorMap, type Tensor, type Tensor1D} from '@tensorflow/tfjs-core';
 import {
   NormsApply, type NormApplyAttrs, NormsNormalizeTraining, type NormViewAttrs,
 } from '../kernel_names.js';
@@ -41,7 +41,9 @@ export function normalize(
   }
   const inputs: NamedTensorMap = {x, mean: params.mean!, variance: params.variance!, gamma, beta};
   const y = engine().runKernel(NormsApply, inputs, attrs) as Tensor;
-  return {y, mean: clone(params.mean!) as Tensor1D, variance: clone(params.variance!) as Tensor1D};
+  // The caller's own tensors, not copies: nothing but y to dispose. tf.op's scope only disposes
+  // tensors made inside it, so returning an input is safe.
+  return {y, mean: params.mean as Tensor1D, variance: params.variance as Tensor1D};
 }
 
 /** Elements per statistics slot for `x` under `attrs`. */

@@ -26,7 +26,9 @@ export interface SparseBatchNormOptions extends NormOptions {
 
 export interface SparseBatchNormResult {
   output: SparseCoo;
+  /** The batch mean (training) or the given `mean` tensor itself (inference). */
   mean: Tensor1D;
+  /** The biased batch variance (training) or the given `variance` tensor itself (inference). */
   variance: Tensor1D;
 }
 
@@ -59,7 +61,8 @@ function checkCoo(name: string, input: SparseCoo): void {
  * `SyncBatchNorm`): the stored values `[nnz, C]` are normalized per channel over the stored
  * entries only, `y = act((v - mean[c]) / sqrt(variance[c] + epsilon) * gamma[c] + beta[c])`;
  * `indices` and `shape` pass through. `training: true` uses the values' statistics (over every
- * rank's values with `group`), `training: false` the given `mean` and `variance`.
+ * rank's values with `group`), `training: false` the given `mean` and `variance`, which are
+ * returned themselves (not copies).
  *
  * ```js
  * const {output} = tfnorms.sparseBatchNorm({indices, values, shape: [1, 64, 64, 64, 16]}, {training: true});

@@ -30,9 +30,15 @@ export interface BatchNormOptions extends NormOptions {
 
 export interface BatchNormResult {
   y: Tensor;
-  /** The batch mean (training) or a clone of the given mean (inference). */
+  /**
+   * The batch mean (training, a new tensor the caller owns), or in inference the given `mean`
+   * tensor itself (not a copy: dispose only `y`).
+   */
   mean: Tensor1D;
-  /** The biased batch variance (training) or a clone of the given variance (inference). */
+  /**
+   * The biased batch variance (training, a new tensor the caller owns), or in inference the
+   * given `variance` tensor itself (not a copy).
+   */
   variance: Tensor1D;
 }
 

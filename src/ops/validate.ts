@@ -5,6 +5,11 @@ import {tensor, type Tensor, type TensorLike} from '@tensorflow/tfjs-core';
 import {NORM_ACTIVATIONS, type NormActivation} from '../kernel_names.js';
 import type {DataFormat} from './types.js';
 
+/** A value as the caller or a model file gave it, for messages (`[3]`, `"3"`, `Infinity`). */
+export function shown(v: unknown): string {
+  return typeof v === 'number' ? String(v) : JSON.stringify(v) ?? String(v);
+}
+
 export function fail(op: string, message: string): never {
   throw new Error(`${op}: ${message}`);
 }
@@ -47,12 +52,20 @@ export function checkOptions(op: string, opts: object | undefined, allowed: read
   }
 }
 
-export function checkEpsilon(op: string, epsilon: unknown): number {
-  if (epsilon === undefined) return 1e-5;
+/** `epsilon` of an op or layer (ops default to 1e-5, tf.layers to 1e-3). */
+export function checkEpsilon(op: string, epsilon: unknown, fallback = 1e-5): number {
+  if (epsilon === undefined) return fallback;
   if (typeof epsilon !== 'number' || !Number.isFinite(epsilon) || epsilon < 0) {
-    fail(op, `'epsilon' must be a finite number >= 0, got ${String(epsilon)}`);
+    fail(op, `'epsilon' must be a finite number >= 0, got ${shown(epsilon)}`);
   }
   return epsilon;
+}
+
+/** A true/false option such as a layer's `center`. */
+export function checkBoolean(op: string, name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') fail(op, `'${name}' must be true or false, got ${shown(value)}`);
+  return value;
 }
 
 export function checkDataFormat(op: string, dataFormat: unknown): DataFormat {
@@ -71,7 +84,7 @@ export function checkActivation(op: string, activation: unknown, alpha: unknown,
     fail(op, `'activation' must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(activation)}`);
   }
   if (alpha !== undefined && (typeof alpha !== 'number' || !Number.isFinite(alpha))) {
-    fail(op, `'alpha' must be a finite number, got ${String(alpha)}`);
+    fail(op, `'alpha' must be a finite number, got ${shown(alpha)}`);
   }
   const defaultAlpha = act === 'leakyRelu' ? 0.01 : act === 'elu' ? 1 : 0;
   return {activation: act, alpha: alpha === undefined ? defaultAlpha : alpha};

@@ -118,3 +118,22 @@ test('toSyncBatchNorm sets the group on every converted layer', async () => {
   expect(syncLayers.length).toBe(2);
   for (const l of syncLayers) expect(l.group).toBe(group);
 });
+
+test('a model loaded after useAsDefaultLayers goes back to tfjs-layers classes with fromSyncBatchNorm', async () => {
+  const original = tf.sequential({layers: [
+    tf.layers.dense({inputShape: [4], units: 6}),
+    tf.layers.batchNormalization({}),
+    tf.layers.layerNormalization({}),
+  ]});
+  const x = tf.randomNormal([5, 4], 0, 1, 'float32', 3);
+  await trained(original, x);
+  const restore = layers.useAsDefaultLayers();
+  const ours = await tf.models.modelFromJSON({modelTopology: original.toJSON(null, false) as never});
+  restore();
+  ours.setWeights(original.getWeights());
+  expect(classNames(ours)).toEqual(['Dense', 'NormsBatchNormalization', 'NormsLayerNormalization']);
+  const plain = await convert.fromSyncBatchNorm(ours);
+  expect(classNames(plain)).toEqual(['Dense', 'BatchNormalization', 'LayerNormalization']);
+  expectClose(predict(plain, x), predict(original, x));
+  expectClose(predict(ours, x), predict(original, x));
+});

@@ -108,11 +108,13 @@ describe('argument errors', () => {
     ['groups not dividing C', () => layers.groupNormalization({groups: 3}).apply(tf.ones([2, 4, 4])),
       /groupNormalization: 'groups' \(3\) must divide the number of channels \(4\)/],
     ['groups invalid', () => layers.groupNormalization({groups: 0}), /'groups' must be a positive integer or -1/],
-    ['layerNormalization axes not trailing', () => layers.layerNormalization({axis: 1}).apply(tf.ones([2, 3, 4])),
-      /layerNormalization: 'axis' must be the trailing axes/],
+    ['layerNormalization axis out of range', () => layers.layerNormalization({axis: 3}).apply(tf.ones([2, 3, 4])),
+      /layerNormalization: 'axis' 3 must name distinct axes of inputs of rank 3/],
     ['layerNormalization unknown option', () => layers.layerNormalization({groups: 2} as never), /unknown argument 'groups'/],
-    ['inPlaceABN relu', () => layers.inPlaceABN({activation: 'relu'}), /'activation' must be 'leakyRelu', 'elu' or 'linear'/],
-    ['inPlaceABN slope 0', () => layers.inPlaceABN({alpha: 0}), /slope of 0 is not invertible/],
+    ['inPlaceABN relu', () => layers.inPlaceABN({activation: 'relu'}),
+      /inPlaceABN: 'activation' must be one of 'leakyRelu', 'elu', 'linear', got "relu"/],
+    ['inPlaceABN slope 0', () => layers.inPlaceABN({alpha: 0}), /inPlaceABN: a leakyRelu slope \('alpha'\) of 0 is not invertible/],
+    ['inPlaceABN elu alpha 0', () => layers.inPlaceABN({activation: 'elu', alpha: 0}), /inPlaceABN: elu needs 'alpha' > 0/],
     ['unknown initializer', () => layers.batchNormalization({gammaInitializer: 'nope'}), /Unknown initializer/],
   ] as const)('%s', (_n, fn, message) => {
     expect(fn).toThrow(message);
