@@ -1,0 +1,294 @@
+/**
+ * The WGSL programs behind every kernel (kernels.ts puts them together):
+ *
+ * - `statsProgram`: one workgroup per slot; each invocation sums `x − shift` and its square over
+ *   a stride of the slot (shift = the slot's first element), then a tree reduction in workgroup
+ *   memory. Output packed `[mean | variance | shift | meanOffset]`, each `[slots]`.
+ * - `applyProgram`: one invocation per element, `act(((x − shift) − mean)·rstd·gamma + beta)`.
+ * - `channelReduceProgram`: one workgroup per channel, `[Σdz | Σdz·x̂]`, each `[C]`.
+ * - `slotReduceProgram`: one workgroup per slot, `[Σdz·gamma | Σdz·gamma·x̂]`, each `[slots]`;
+ *   `slotFromChannelProgram` gets the same from the channel sums when slots do not split samples
+ *   (BatchNorm: a slot is a group of channels), without reading the data again.
+ * - `backwardApplyProgram`: one invocation per element, `dx = dz·gamma·rstd + x̂·k1 + k2`.
+ */
+import type {TensorInfo} from '@tensorflow/tfjs-core';
+import type {NormApplyAttrs} from '../../src/kernel_names.js';
+import type {NormView} from '../../src/norm_view.js';
+import {runProgram, type WebGPUBackendLike} from './program.js';
+import {
+  activationWgsl, applyUniforms, backwardSourceWgsl, presentKey, statsWgsl, treeWgsl, viewKey, viewUniforms, viewWgsl,
+  type Present,
+} from './wgsl.js';
+
+/** Invocations per workgroup of the reductions: fewer for short rows (less idle work). */
+function reduceWorkgroup(length: number): number {
+  return length >= 4096 ? 256 : length >= 512 ? 128 : 64;
+}
+
+const FLAT_WORKGROUP = 128;
+
+export function statsProgram(b: WebGPUBackendLike, x: TensorInfo, v: NormView, a: NormApplyAttrs): TensorInfo {
+  const wg = reduceWorkgroup(v.count);
+  return runProgram(b, {
+    key: `stats_${viewKey(a)}`,
+    inputs: [['x', x]],
+    outputSize: 4 * v.slots,
+    dispatch: {rows: v.slots, workgroup: wg},
+    uniforms: viewUniforms(v),
+    code: `${viewWgsl(a)}${treeWgsl(wg, 2)}
+fn body(index : i32) {
+  let row = rowIndex();
+  let tid = i32(localIndex);
+  var s1 = 0.0;
+  var s2 = 0.0;
+  var shift = 0.0;
+  if (row < uniforms.slots) {
+    shift = x[slotBase(row)];
+    for (var j = tid; j < uniforms.count; j = j + ${wg}) {
+      let d = x[slotAddress(row, j)] - shift;
+      s1 = s1 + d;
+      s2 = s2 + d * d;
+    }
+  }
+  partial[tid][0] = s1;
+  partial[tid][1] = s2;
+  reduceTree(tid);
+  if (tid == 0 && row < uniforms.slots) {
+    let n = f32(uniforms.count);
+    let offset = partial[0][0] / n;
+    let variance = max(partial[0][1] / n - offset * offset, 0.0);
+    result[row] = shift + offset;
+    result[uniforms.slots + row] = variance;
+    result[2 * uniforms.slots + row] = shift;
+    result[3 * uniforms.slots + row] = offset;
+  }
+}`,
+  });
+}
+
+export interface StatsInputs {
+  mean: TensorInfo;
+  variance: TensorInfo;
+  shift?: TensorInfo;
+  gamma?: TensorInfo;
+  beta?: TensorInfo;
+}
+
+function present(s: StatsInputs): Present {
+  return {shift: s.shift !== undefined, gamma: s.gamma !== undefined, beta: s.beta !== undefined};
+}
+
+function statsBindings(s: StatsInputs): Array<[string, TensorInfo]> {
+  const out: Array<[string, TensorInfo]> = [['mean', s.mean], ['variance', s.variance]];
+  if (s.shift) out.push(['shift', s.shift]);
+  if (s.gamma) out.push(['gamma', s.gamma]);
+  if (s.beta) out.push(['beta', s.beta]);
+  return out;
+}
+
+export function applyProgram(b: WebGPUBackendLike, x: TensorInfo, s: StatsInputs, v: NormView,
+                             a: NormApplyAttrs): TensorInfo {
+  const p = present(s);
+  return runProgram(b, {
+    key: `apply_${viewKey(a)}_${presentKey(p)}_${a.activation}`,
+    inputs: [['src', x], ...statsBindings(s)],
+    outputSize: v.N * v.C * v.S,
+    dispatch: {flat: true, workgroup: FLAT_WORKGROUP},
+    uniforms: applyUniforms(v, a),
+    code: `${viewWgsl(a)}${statsWgsl(p)}${activationWgsl(a.activation)}
+fn body(index : i32) {
+  if (index < uniforms.size) {
+    let c = channelOf(index);
+    let slot = slotOf(sampleOf(index), c);
+    let xhat = centered(index, slot) * rstdAt(slot);
+    result[index] = act(xhat * gammaAt(c) + betaAt(c));
+  }
+}`,
+  });
+}
+
+/** The backward programs' source: `x` with its statistics, or In-Place ABN's output `y`. */
+export interface BackwardSource {
+  src: TensorInfo;
+  fromOutput: boolean;
+}
+
+function backwardInputs(dy: TensorInfo | undefined, src: BackwardSource, s: StatsInputs): Array<[string, TensorInfo]> {
+  return [...(dy ? [['dy', dy] as [string, TensorInfo]] : []), ['src', src.src], ...statsBindings(s)];
+}
+
+function backwardHeader(src: BackwardSource, s: StatsInputs, a: NormApplyAttrs, table = false): string {
+  return `${viewWgsl(a)}${statsWgsl(present(s), table)}${activationWgsl(a.activation)}${
+    backwardSourceWgsl(src.fromOutput, a.activation === 'linear')}`;
+}
+
+function backwardKey(src: BackwardSource, s: StatsInputs, a: NormApplyAttrs): string {
+  return `${viewKey(a)}_${presentKey(present(s))}_${a.activation}_${src.fromOutput ? 'y' : 'x'}`;
+}
+
+export function channelReduceProgram(b: WebGPUBackendLike, dy: TensorInfo, src: BackwardSource, s: StatsInputs,
+                                     v: NormView, a: NormApplyAttrs): TensorInfo {
+  const wg = reduceWorkgroup(v.N * v.S);
+  return runProgram(b, {
+    key: `chanreduce_${backwardKey(src, s, a)}`,
+    inputs: backwardInputs(dy, src, s),
+    outputSize: 2 * v.C,
+    dispatch: {rows: v.C, workgroup: wg},
+    uniforms: applyUniforms(v, a),
+    code: `${backwardHeader(src, s, a)}${treeWgsl(wg, 2)}
+fn body(index : i32) {
+  let c = rowIndex();
+  let tid = i32(localIndex);
+  var s1 = 0.0;
+  var s2 = 0.0;
+  if (c < uniforms.C) {
+    let total = uniforms.N * uniforms.S;
+    for (var j = tid; j < total; j = j + ${wg}) {
+      let i = chanAddress(c, j);
+      let g = grads(i, c, slotOf(chanSample(j), c), dy[i]);
+      s1 = s1 + g.x;
+      s2 = s2 + g.x * g.y;
+    }
+  }
+  partial[tid][0] = s1;
+  partial[tid][1] = s2;
+  reduceTree(tid);
+  if (tid == 0 && c < uniforms.C) {
+    result[c] = partial[0][0];
+    result[uniforms.C + c] = partial[0][1];
+  }
+}`,
+  });
+}
+
+export function slotReduceProgram(b: WebGPUBackendLike, dy: TensorInfo, src: BackwardSource, s: StatsInputs,
+                                  v: NormView, a: NormApplyAttrs): TensorInfo {
+  const wg = reduceWorkgroup(v.count);
+  return runProgram(b, {
+    key: `slotreduce_${backwardKey(src, s, a)}`,
+    inputs: backwardInputs(dy, src, s),
+    outputSize: 2 * v.slots,
+    dispatch: {rows: v.slots, workgroup: wg},
+    uniforms: applyUniforms(v, a),
+    code: `${backwardHeader(src, s, a)}${treeWgsl(wg, 2)}
+fn body(index : i32) {
+  let slot = rowIndex();
+  let tid = i32(localIndex);
+  var s1 = 0.0;
+  var s2 = 0.0;
+  if (slot < uniforms.slots) {
+    for (var j = tid; j < uniforms.count; j = j + ${wg}) {
+      let i = slotAddress(slot, j);
+      let c = slotChannel(slot, j);
+      let g = grads(i, c, slot, dy[i]);
+      let dzg = g.x * gammaAt(c);
+      s1 = s1 + dzg;
+      s2 = s2 + dzg * g.y;
+    }
+  }
+  partial[tid][0] = s1;
+  partial[tid][1] = s2;
+  reduceTree(tid);
+  if (tid == 0 && slot < uniforms.slots) {
+    result[slot] = partial[0][0];
+    result[uniforms.slots + slot] = partial[0][1];
+  }
+}`,
+  });
+}
+
+/** Slot sums from channel sums when every slot is a group of whole channels (not per sample). */
+export function slotFromChannelProgram(b: WebGPUBackendLike, chan: TensorInfo, gamma: TensorInfo | undefined,
+                                       v: NormView): TensorInfo {
+  const g = gamma !== undefined;
+  return runProgram(b, {
+    key: `slotfromchan_${g ? 'g' : ''}`,
+    inputs: [['chan', chan], ...(g ? [['gamma', gamma] as [string, TensorInfo]] : [])],
+    outputSize: 2 * v.slots,
+    dispatch: {flat: true, workgroup: 64},
+    uniforms: viewUniforms(v),
+    code: `
+fn body(index : i32) {
+  if (index < uniforms.size) {
+    let which = index / uniforms.slots;
+    let slot = index % uniforms.slots;
+    var sum = 0.0;
+    for (var k = 0; k < uniforms.cpg; k++) {
+      let c = slot * uniforms.cpg + k;
+      sum = sum + chan[which * uniforms.C + c]${g ? ' * gamma[c]' : ''};
+    }
+    result[index] = sum;
+  }
+}`,
+  });
+}
+
+export interface BackwardApplyExtras {
+  dy?: TensorInfo;
+  slotSumDzGamma?: TensorInfo;
+  slotSumDzGammaXhat?: TensorInfo;
+  dMean?: TensorInfo;
+  dVariance?: TensorInfo;
+  training: boolean;
+  count: number;
+}
+
+/**
+ * Per slot, packed by rows: `shift` (0 without one), `mean`, `rstd`, and the training
+ * coefficients `k1 = (−rstd·slotSumDzGammaXhat + 2·dVariance/rstd) / count`,
+ * `k2 = (−rstd·slotSumDzGamma + dMean) / count` (absent inputs are 0; both 0 in inference).
+ */
+export function slotTableProgram(b: WebGPUBackendLike, s: StatsInputs, e: BackwardApplyExtras, v: NormView,
+                                 a: NormApplyAttrs): TensorInfo {
+  const opt: Array<[string, TensorInfo | undefined]> = [['shift', s.shift], ...(e.training ?
+    [['ssg', e.slotSumDzGamma], ['ssgx', e.slotSumDzGammaXhat], ['dMean', e.dMean], ['dVariance', e.dVariance]] as
+      Array<[string, TensorInfo | undefined]> : [])];
+  const extra = opt.filter((o): o is [string, TensorInfo] => o[1] !== undefined);
+  const at = (n: string) => (extra.some(([m]) => m === n) ? `${n}[slot]` : '0.0');
+  return runProgram(b, {
+    key: `slottable_${e.training ? 't' : ''}${extra.map(([n]) => n).join('')}`,
+    inputs: [['mean', s.mean], ['variance', s.variance], ...extra],
+    outputSize: 5 * v.slots,
+    dispatch: {flat: true, workgroup: 64},
+    uniforms: [...applyUniforms(v, a), ['countAttr', 'f32', e.count]],
+    code: `
+fn body(index : i32) {
+  let slot = index;
+  if (slot < uniforms.slots) {
+    let n = uniforms.slots;
+    let rstd = inverseSqrt(variance[slot] + uniforms.epsilon);
+    result[slot] = ${at('shift')};
+    result[n + slot] = mean[slot];
+    result[2 * n + slot] = rstd;
+    result[3 * n + slot] = (-rstd * ${at('ssgx')} + 2.0 * ${at('dVariance')} / rstd) / uniforms.countAttr;
+    result[4 * n + slot] = (-rstd * ${at('ssg')} + ${at('dMean')}) / uniforms.countAttr;
+  }
+}`,
+  });
+}
+
+/** `dx = dz·gamma·rstd + x̂·k1 + k2` per element, with the slot table of `slotTableProgram`. */
+export function backwardApplyProgram(b: WebGPUBackendLike, src: BackwardSource, s: StatsInputs, dy: TensorInfo | undefined,
+                                     table: TensorInfo, v: NormView, a: NormApplyAttrs): TensorInfo {
+  const p = present(s);
+  const params: Array<[string, TensorInfo]> = [];
+  if (s.gamma) params.push(['gamma', s.gamma]);
+  if (s.beta) params.push(['beta', s.beta]);
+  return runProgram(b, {
+    key: `bwdapply_${viewKey(a)}_${presentKey(p)}_${a.activation}_${src.fromOutput ? 'y' : 'x'}_${dy ? 'd' : ''}`,
+    inputs: [...(dy ? [['dy', dy] as [string, TensorInfo]] : []), ['src', src.src], ['table', table], ...params],
+    outputSize: v.N * v.C * v.S,
+    dispatch: {flat: true, workgroup: FLAT_WORKGROUP},
+    uniforms: applyUniforms(v, a),
+    code: `${backwardHeader(src, s, a, true)}
+fn body(index : i32) {
+  if (index < uniforms.size) {
+    let c = channelOf(index);
+    let slot = slotOf(sampleOf(index), c);
+    let n = uniforms.slots;
+    let g = grads(index, c, slot, ${dy ? 'dy[index]' : '0.0'});
+    result[index] = g.x * gammaAt(c) * table[2 * n + slot] + g.y * table[3 * n + slot] + table[4 * n + slot];
+  }
+}`,
+  });
+}
