@@ -66,6 +66,12 @@ const NOTES: Record<string, string> = {
     'dominate). Ours, the baseline and the yardstick run in interleaved rounds: SwiftShader renders on ' +
     'the CPU cores, which other work shares, so only side-by-side ratios are stable. Inputs are packed ' +
     'textures, as the output of most tfjs ops (e.g. conv2d, matMul, add) is.',
+  webgpu: 'Each call waits for one element of each output, read asynchronously (WebGPU has no ' +
+    'synchronous read-back). Interleaved rounds as on webgl: the SwiftShader adapter runs on the CPU ' +
+    'cores. Bytes the WGSL kernels move per op (S = the tensor\'s size): forward 3S (statistics read x; ' +
+    'apply reads x, writes y: the ideal); forward+backward 8S for BatchNorm (the per-slot sums come from ' +
+    'the per-channel ones) and 10S for LayerNorm/GroupNorm/InstanceNorm (a per-channel and a per-slot ' +
+    'reduction each read x and dy), against the ideal 8S; docs/webgpu.md.',
 };
 
 function renderSection(s: SectionResult, chart: string | null): string {

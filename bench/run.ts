@@ -9,15 +9,16 @@ import {runCpu} from './sections/cpu.js';
 import {runMemory} from './sections/memory.js';
 import {runTensorflow} from './sections/tensorflow.js';
 import {runWebgl} from './sections/webgl.js';
+import {runWebgpu} from './sections/webgpu.js';
 
 const {values} = parseArgs({options: {
-  sections: {type: 'string', default: 'cpu,webgl,tensorflow,collective,memory'},
+  sections: {type: 'string', default: 'cpu,webgl,webgpu,tensorflow,collective,memory'},
   quick: {type: 'boolean', default: false},
 }});
 
 const opts = values.quick ? {warmup: 1, minRuns: 3, minMs: 200} : {warmup: 3, minRuns: 9, minMs: 3000};
 const sections: Record<string, typeof runCpu> = {
-  cpu: runCpu, webgl: runWebgl, tensorflow: runTensorflow, collective: runCollective, memory: runMemory,
+  cpu: runCpu, webgl: runWebgl, webgpu: runWebgpu, tensorflow: runTensorflow, collective: runCollective, memory: runMemory,
 };
 
 let missed = 0;

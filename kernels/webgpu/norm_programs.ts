@@ -292,3 +292,95 @@ fn body(index : i32) {
 }`,
   });
 }
+
+/**
+ * Channels-last (`NSC`) per-channel sums in two stages, reading `x` as the `[N·S, C]` matrix it is
+ * in memory: a workgroup covers 64 adjacent channels (one invocation each, adjacent addresses)
+ * over one block of rows, writing partial sums `[2][blocks][C]`; `columnFinishProgram` adds the
+ * blocks up. One workgroup per channel would instead stride through all of memory once per channel.
+ */
+const COLUMN_WORKGROUP = 64;
+
+function rowBlocks(rows: number): number {
+  return Math.max(1, Math.min(64, Math.ceil(rows / 256)));
+}
+
+export type ColumnKind = {stats: true} | {stats: false; dy: TensorInfo; src: BackwardSource; s: StatsInputs};
+
+export function columnPartialProgram(b: WebGPUBackendLike, x: TensorInfo, kind: ColumnKind, v: NormView,
+                                     a: NormApplyAttrs): TensorInfo {
+  const rows = v.N * v.S;
+  const blocks = rowBlocks(rows);
+  const channelBlocks = Math.ceil(v.C / COLUMN_WORKGROUP);
+  const element = kind.stats ? `
+      let d = x[i] - x[c];
+      s1 = s1 + d;
+      s2 = s2 + d * d;` : `
+      let g = grads(i, c, slotOf(m / uniforms.S, c), dy[i]);
+      s1 = s1 + g.x;
+      s2 = s2 + g.x * g.y;`;
+  return runProgram(b, {
+    key: kind.stats ? `colstats` : `colgrads_${backwardKey(kind.src, kind.s, a)}`,
+    inputs: kind.stats ? [['x', x]] : backwardInputs(kind.dy, kind.src, kind.s),
+    outputSize: 2 * blocks * v.C,
+    dispatch: {rows: channelBlocks * blocks, workgroup: COLUMN_WORKGROUP},
+    uniforms: [...applyUniforms(v, a), ['blocks', 'i32', blocks], ['channelBlocks', 'i32', channelBlocks]],
+    code: `${kind.stats ? '' : backwardHeader(kind.src, kind.s, a)}
+fn rowIndex() -> i32 {
+  return i32(workgroupId.z * numWorkgroups.x * numWorkgroups.y + workgroupId.y * numWorkgroups.x + workgroupId.x);
+}
+fn body(index : i32) {
+  let w = rowIndex();
+  let block = w / uniforms.channelBlocks;
+  let c = (w % uniforms.channelBlocks) * ${COLUMN_WORKGROUP} + i32(localIndex);
+  let rows = uniforms.N * uniforms.S;
+  let chunk = (rows + uniforms.blocks - 1) / uniforms.blocks;
+  if (c < uniforms.C && block < uniforms.blocks) {
+    var s1 = 0.0;
+    var s2 = 0.0;
+    for (var m = block * chunk; m < min(rows, (block + 1) * chunk); m++) {
+      let i = m * uniforms.C + c;${element}
+    }
+    result[block * uniforms.C + c] = s1;
+    result[(uniforms.blocks + block) * uniforms.C + c] = s2;
+  }
+}`,
+  });
+}
+
+/**
+ * Adds up the blocks of `columnPartialProgram`: `[Σdz | Σdz·x̂]` per channel, or (stats, one slot
+ * per channel) the packed `[mean | variance | shift | meanOffset]` of `statsProgram`.
+ */
+export function columnFinishProgram(b: WebGPUBackendLike, partial: TensorInfo, x: TensorInfo | null,
+                                    v: NormView): TensorInfo {
+  const blocks = rowBlocks(v.N * v.S);
+  const finish = x !== null ? `
+    let n = f32(uniforms.count);
+    let offset = s1 / n;
+    result[c] = x[c] + offset;
+    result[uniforms.C + c] = max(s2 / n - offset * offset, 0.0);
+    result[2 * uniforms.C + c] = x[c];
+    result[3 * uniforms.C + c] = offset;` : `
+    result[c] = s1;
+    result[uniforms.C + c] = s2;`;
+  return runProgram(b, {
+    key: `colfinish_${x !== null ? 'stats' : 'grads'}`,
+    inputs: [['partial', partial], ...(x !== null ? [['x', x] as [string, TensorInfo]] : [])],
+    outputSize: (x !== null ? 4 : 2) * v.C,
+    dispatch: {flat: true, workgroup: 64},
+    uniforms: [...viewUniforms(v), ['blocks', 'i32', blocks]],
+    code: `
+fn body(index : i32) {
+  let c = index;
+  if (c < uniforms.C) {
+    var s1 = 0.0;
+    var s2 = 0.0;
+    for (var k = 0; k < uniforms.blocks; k++) {
+      s1 = s1 + partial[k * uniforms.C + c];
+      s2 = s2 + partial[(uniforms.blocks + k) * uniforms.C + c];
+    }${finish}
+  }
+}`,
+  });
+}

@@ -12,7 +12,7 @@ import {
 import {normView, type NormView} from '../../src/norm_view.js';
 import {registerBackendKernels} from '../composite/install.js';
 import {
-  applyProgram, backwardApplyProgram, channelReduceProgram, slotFromChannelProgram, slotReduceProgram, slotTableProgram, statsProgram,
+  applyProgram, backwardApplyProgram, channelReduceProgram, columnFinishProgram, columnPartialProgram, slotFromChannelProgram, slotReduceProgram, slotTableProgram, statsProgram,
   type BackwardSource, type StatsInputs,
 } from './norm_programs.js';
 import {asWebGPU, dispose, pick, type WebGPUBackendLike} from './program.js';
@@ -31,9 +31,21 @@ function unpackStats(b: WebGPUBackendLike, packed: TensorInfo, v: NormView): Ten
   return out;
 }
 
+/**
+ * Packed statistics: by columns of the `[N·S, C]` matrix when channels are last and every slot is
+ * one channel over the batch (BatchNorm NHWC), else one workgroup per slot.
+ */
+function stats(b: WebGPUBackendLike, x: TensorInfo, v: NormView, a: NormApplyAttrs): TensorInfo {
+  if (!(v.channelsLast && !v.perSample && v.cpg === 1)) return statsProgram(b, x, v, a);
+  const partial = columnPartialProgram(b, x, {stats: true}, v, a);
+  const out = columnFinishProgram(b, partial, x, v);
+  dispose(b, partial);
+  return out;
+}
+
 function moments(b: WebGPUBackendLike, {x}: NormsMomentsInputs, a: NormApplyAttrs): TensorInfo[] {
   const v = normView(x.shape, a);
-  return unpackStats(b, statsProgram(b, x, v, a), v);
+  return unpackStats(b, stats(b, x, v, a), v);
 }
 
 function apply(b: WebGPUBackendLike, ins: NormsApplyInputs, a: NormApplyAttrs): TensorInfo {
@@ -44,7 +56,7 @@ function apply(b: WebGPUBackendLike, ins: NormsApplyInputs, a: NormApplyAttrs): 
 function normalizeTraining(b: WebGPUBackendLike, {x, gamma, beta}: NormsNormalizeTrainingInputs,
                            a: NormApplyAttrs): TensorInfo[] {
   const v = normView(x.shape, a);
-  const [mean, variance, shift, meanOffset] = unpackStats(b, statsProgram(b, x, v, a), v);
+  const [mean, variance, shift, meanOffset] = unpackStats(b, stats(b, x, v, a), v);
   const y = applyProgram(b, x, {mean: meanOffset, variance, shift, gamma, beta}, v, a);
   return [{...y, shape: x.shape}, mean, variance, shift, meanOffset];
 }
@@ -52,7 +64,14 @@ function normalizeTraining(b: WebGPUBackendLike, {x, gamma, beta}: NormsNormaliz
 /** Packed `[sumDz | sumDzXhat]` per channel and `[slotSumDzGamma | slotSumDzGammaXhat]` per slot. */
 function reduceSums(b: WebGPUBackendLike, dy: TensorInfo, src: BackwardSource, s: StatsInputs, v: NormView,
                     a: NormApplyAttrs): {chan: TensorInfo; slot: TensorInfo} {
-  const chan = channelReduceProgram(b, dy, src, s, v, a);
+  let chan: TensorInfo;
+  if (v.channelsLast) {
+    const partial = columnPartialProgram(b, src.src, {stats: false, dy, src, s}, v, a);
+    chan = columnFinishProgram(b, partial, null, v);
+    dispose(b, partial);
+  } else {
+    chan = channelReduceProgram(b, dy, src, s, v, a);
+  }
   const slot = v.perSample ? slotReduceProgram(b, dy, src, s, v, a) : slotFromChannelProgram(b, chan, s.gamma, v);
   return {chan, slot};
 }
