@@ -43,7 +43,7 @@ test('ESM: the same entry points import', () => {
 
 test('type declarations exist for every entry point', () => {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-  for (const entry of ['.', './webgl', './node']) {
+  for (const entry of ['.', './webgl', './webgpu', './node']) {
     for (const file of Object.values(pkg.exports[entry]) as string[]) {
       expect(existsSync(join(root, file))).toBe(true);
     }
@@ -59,4 +59,7 @@ test('the browser bundle defines the global tfnorms on top of the global tf', ()
   const tfnorms = (context as unknown as {tfnorms: {groupNorm: (x: unknown, o: unknown) => {shape: number[]}}}).tfnorms;
   expect(typeof tfnorms.groupNorm).toBe('function');
   expect(tfnorms.groupNorm(tf.ones([2, 4, 4]), {groups: 2}).shape).toEqual([2, 4, 4]);
+  // One bundle for every backend: the webgl and webgpu kernels are registered too.
+  expect(tf.getKernel('NormsApply', 'webgl')).toBeDefined();
+  expect(tf.getKernel('NormsApply', 'webgpu')).toBeDefined();
 });
