@@ -16,14 +16,35 @@ import type {NormApplyAttrs} from '../../src/kernel_names.js';
 import type {NormView} from '../../src/norm_view.js';
 import {runProgram, type WebGPUBackendLike} from './program.js';
 import {
-  activationWgsl, applyUniforms, backwardSourceWgsl, presentKey, statsWgsl, treeWgsl, viewKey, viewUniforms, viewWgsl,
+  activationWgsl, applyUniforms, backwardSourceWgsl, ELEMENTS_PER_INVOCATION, elementwiseBody, walkerWgsl, presentKey, statsWgsl, treeWgsl, viewKey, viewUniforms, viewWgsl,
   type Present,
 } from './wgsl.js';
 
-/** Invocations per workgroup of the reductions: fewer for short rows (less idle work). */
-function reduceWorkgroup(length: number): number {
-  return length >= 4096 ? 256 : length >= 512 ? 128 : 64;
+/**
+ * Invocations per workgroup of the tree reductions. Small: each invocation then sums a longer
+ * stretch on its own, and the tree has fewer barrier steps (costly on SwiftShader's CPU threads).
+ */
+function reduceWorkgroup(_length: number): number {
+  return 64;
 }
+
+/**
+ * The strided walk of a reduction without per-element division: invocation `tid` visits
+ * elements `j = tid, tid + wg, …` of a row made of blocks of `inner` contiguous elements `stride`
+ * apart; `q`/`r` (block, offset) are stepped along. Declares `q`, `r`, `stepQ`, `stepR`.
+ */
+function walkDecl(wg: number, inner: string): string {
+  return `
+    let inner = ${inner};
+    var q = tid / inner;
+    var r = tid % inner;
+    let stepQ = ${wg} / inner;
+    let stepR = ${wg} % inner;`;
+}
+const WALK_STEP = `
+      r = r + stepR;
+      q = q + stepQ;
+      if (r >= inner) { r = r - inner; q = q + 1; }`;
 
 const FLAT_WORKGROUP = 128;
 
@@ -43,11 +64,13 @@ fn body(index : i32) {
   var s2 = 0.0;
   var shift = 0.0;
   if (row < uniforms.slots) {
-    shift = x[slotBase(row)];
+    let base = slotBase(row);
+    let stride = slotStride();
+    shift = x[base];${walkDecl(wg, 'slotInner()')}
     for (var j = tid; j < uniforms.count; j = j + ${wg}) {
-      let d = x[slotAddress(row, j)] - shift;
+      let d = x[base + q * stride + r] - shift;
       s1 = s1 + d;
-      s2 = s2 + d * d;
+      s2 = s2 + d * d;${WALK_STEP}
     }
   }
   partial[tid][0] = s1;
@@ -93,17 +116,10 @@ export function applyProgram(b: WebGPUBackendLike, x: TensorInfo, s: StatsInputs
     key: `apply_${viewKey(a)}_${presentKey(p)}_${a.activation}`,
     inputs: [['src', x], ...statsBindings(s)],
     outputSize: v.N * v.C * v.S,
-    dispatch: {flat: true, workgroup: FLAT_WORKGROUP},
+    dispatch: {flat: true, workgroup: FLAT_WORKGROUP, perInvocation: ELEMENTS_PER_INVOCATION},
     uniforms: applyUniforms(v, a),
-    code: `${viewWgsl(a)}${statsWgsl(p)}${activationWgsl(a.activation)}
-fn body(index : i32) {
-  if (index < uniforms.size) {
-    let c = channelOf(index);
-    let slot = slotOf(sampleOf(index), c);
-    let xhat = centered(index, slot) * rstdAt(slot);
-    result[index] = act(xhat * gammaAt(c) + betaAt(c));
-  }
-}`,
+    code: `${viewWgsl(a)}${walkerWgsl(a)}${statsWgsl(p)}${activationWgsl(a.activation)}${elementwiseBody(`
+      result[i] = act(centered(i, slot) * rstdAt(slot) * gammaAt(c) + betaAt(c));`)}`,
   });
 }
 
@@ -143,11 +159,13 @@ fn body(index : i32) {
   var s2 = 0.0;
   if (c < uniforms.C) {
     let total = uniforms.N * uniforms.S;
+    let stride = uniforms.C * uniforms.S;
+    let base = c * uniforms.S;${walkDecl(wg, 'uniforms.S')}
     for (var j = tid; j < total; j = j + ${wg}) {
-      let i = chanAddress(c, j);
-      let g = grads(i, c, slotOf(chanSample(j), c), dy[i]);
+      let i = base + q * stride + r;
+      let g = grads(i, c, slotOf(q, c), dy[i]);
       s1 = s1 + g.x;
-      s2 = s2 + g.x * g.y;
+      s2 = s2 + g.x * g.y;${WALK_STEP}
     }
   }
   partial[tid][0] = s1;
@@ -177,13 +195,16 @@ fn body(index : i32) {
   var s1 = 0.0;
   var s2 = 0.0;
   if (slot < uniforms.slots) {
+    let base = slotBase(slot);
+    let stride = slotStride();
+    let c0 = (slot % uniforms.groups) * uniforms.cpg;${walkDecl(wg, 'slotInner()')}
     for (var j = tid; j < uniforms.count; j = j + ${wg}) {
-      let i = slotAddress(slot, j);
-      let c = slotChannel(slot, j);
+      let i = base + q * stride + r;
+      let c = c0 + ${a.layout === 'NSC' ? 'r' : 'r / uniforms.S'};
       let g = grads(i, c, slot, dy[i]);
       let dzg = g.x * gammaAt(c);
       s1 = s1 + dzg;
-      s2 = s2 + dzg * g.y;
+      s2 = s2 + dzg * g.y;${WALK_STEP}
     }
   }
   partial[tid][0] = s1;
@@ -278,18 +299,12 @@ export function backwardApplyProgram(b: WebGPUBackendLike, src: BackwardSource, 
     key: `bwdapply_${viewKey(a)}_${presentKey(p)}_${a.activation}_${src.fromOutput ? 'y' : 'x'}_${dy ? 'd' : ''}`,
     inputs: [...(dy ? [['dy', dy] as [string, TensorInfo]] : []), ['src', src.src], ['table', table], ...params],
     outputSize: v.N * v.C * v.S,
-    dispatch: {flat: true, workgroup: FLAT_WORKGROUP},
+    dispatch: {flat: true, workgroup: FLAT_WORKGROUP, perInvocation: ELEMENTS_PER_INVOCATION},
     uniforms: applyUniforms(v, a),
-    code: `${backwardHeader(src, s, a, true)}
-fn body(index : i32) {
-  if (index < uniforms.size) {
-    let c = channelOf(index);
-    let slot = slotOf(sampleOf(index), c);
-    let n = uniforms.slots;
-    let g = grads(index, c, slot, ${dy ? 'dy[index]' : '0.0'});
-    result[index] = g.x * gammaAt(c) * table[2 * n + slot] + g.y * table[3 * n + slot] + table[4 * n + slot];
-  }
-}`,
+    code: `${backwardHeader(src, s, a, true)}${walkerWgsl(a)}${elementwiseBody(`
+      let n = uniforms.slots;
+      let g = grads(i, c, slot, ${dy ? 'dy[i]' : '0.0'});
+      result[i] = g.x * gammaAt(c) * table[2 * n + slot] + g.y * table[3 * n + slot] + table[4 * n + slot];`)}`,
   });
 }
 

@@ -58,7 +58,7 @@ export interface ProgramSpec {
   /** Flat output length. */
   outputSize: number;
   /** One workgroup per output row (`rows`) or one invocation per output element (`flat`). */
-  dispatch: {rows: number; workgroup: number} | {flat: true; workgroup: number};
+  dispatch: {rows: number; workgroup: number} | {flat: true; workgroup: number; perInvocation?: number};
   /** Uniform declarations and values, in order (`name: type`). */
   uniforms: Array<[name: string, type: 'i32' | 'f32', value: number]>;
   /** WGSL defining `fn body(index : i32)` (the flat invocation index; `result` is the output). */
@@ -68,7 +68,8 @@ export interface ProgramSpec {
 /** Runs one WGSL program; returns its flat float32 output. */
 export function runProgram(backend: WebGPUBackendLike, spec: ProgramSpec): TensorInfo {
   const wg = spec.dispatch.workgroup;
-  const groups = 'rows' in spec.dispatch ? spec.dispatch.rows : Math.ceil(spec.outputSize / wg);
+  const groups = 'rows' in spec.dispatch ? spec.dispatch.rows :
+    Math.ceil(spec.outputSize / (wg * (spec.dispatch.perInvocation ?? 1)));
   // Every input is referenced (a never-taken branch) so that the pipeline's automatic layout
   // keeps its binding even where the program does not read it (e.g. gamma with no activation).
   const touch = spec.inputs.map(([name]) => `_ = ${name}[0];`).join(' ');

@@ -24,15 +24,12 @@ export function viewKey(a: NormViewAttrs): string {
 }
 
 /**
- * Index arithmetic of the view: `channelOf(i)`/`sampleOf(i)` of a flat element, `slotOf(n, c)`,
- * and the elements of one slot as blocks: element `j` of slot `slot` sits at
- * `slotBase(slot) + (j / slotInner()) * slotStride() + j % slotInner()`.
+ * Index arithmetic of the view: `slotOf(n, c)`, and the elements of one slot as blocks: element
+ * `j` of slot `slot` sits at `slotBase(slot) + (j / slotInner()) * slotStride() + j % slotInner()`.
  */
 export function viewWgsl(a: NormViewAttrs): string {
   const nsc = a.layout === 'NSC';
   return `
-fn channelOf(i : i32) -> i32 { return ${nsc ? 'i % uniforms.C' : '(i / uniforms.S) % uniforms.C'}; }
-fn sampleOf(i : i32) -> i32 { return i / (uniforms.C * uniforms.S); }
 fn slotOf(n : i32, c : i32) -> i32 { return ${a.perSample ? 'n * uniforms.groups + ' : ''}c / uniforms.cpg; }
 fn slotSample(slot : i32) -> i32 { return ${a.perSample ? 'slot / uniforms.groups' : '0'}; }
 fn slotInner() -> i32 { return ${nsc ? 'uniforms.cpg' : 'uniforms.cpg * uniforms.S'}; }
@@ -41,16 +38,69 @@ fn slotBase(slot : i32) -> i32 {
   let c0 = (slot % uniforms.groups) * uniforms.cpg;
   return ${nsc ? 'slotSample(slot) * uniforms.S * uniforms.C + c0' : '(slotSample(slot) * uniforms.C + c0) * uniforms.S'};
 }
-fn slotChannel(slot : i32, j : i32) -> i32 {
-  return (slot % uniforms.groups) * uniforms.cpg + ${nsc ? 'j % uniforms.cpg' : '(j % slotInner()) / uniforms.S'};
-}
-fn slotAddress(slot : i32, j : i32) -> i32 { return slotBase(slot) + (j / slotInner()) * slotStride() + j % slotInner(); }
-// Element j of channel c (j in [0, N * S)) and its sample.
-fn chanAddress(c : i32, j : i32) -> i32 {
-  return ${nsc ? 'j * uniforms.C + c' : '(j / uniforms.S) * uniforms.C * uniforms.S + c * uniforms.S + j % uniforms.S'};
-}
-fn chanSample(j : i32) -> i32 { return j / uniforms.S; }
 `;
+}
+
+/** Elements per invocation of the elementwise programs (their divisions are paid once per run). */
+export const ELEMENTS_PER_INVOCATION = 4;
+
+/**
+ * A position in the view that steps through consecutive flat elements without integer division
+ * (slow where the GPU emulates it, e.g. SwiftShader): `posOf(i)` divides once, `advance(&p)` then
+ * moves to element `i + 1`; `slotAt(p)` is its statistics slot.
+ */
+export function walkerWgsl(a: NormViewAttrs): string {
+  const nsc = a.layout === 'NSC';
+  return `
+struct Pos { c : i32, n : i32, s : i32, g : i32, k : i32 };
+fn posOf(i : i32) -> Pos {
+  ${nsc ? `let c = i % uniforms.C;
+  let r = i / uniforms.C;
+  let s = r % uniforms.S;
+  let n = r / uniforms.S;` : `let s = i % uniforms.S;
+  let r = i / uniforms.S;
+  let c = r % uniforms.C;
+  let n = r / uniforms.C;`}
+  return Pos(c, n, s, c / uniforms.cpg, c % uniforms.cpg);
+}
+// Next channel; true when it wrapped around to channel 0.
+fn nextChannel(p : ptr<function, Pos>) -> bool {
+  (*p).c = (*p).c + 1;
+  (*p).k = (*p).k + 1;
+  if ((*p).k == uniforms.cpg) { (*p).k = 0; (*p).g = (*p).g + 1; }
+  if ((*p).c == uniforms.C) { (*p).c = 0; (*p).k = 0; (*p).g = 0; return true; }
+  return false;
+}
+fn advance(p : ptr<function, Pos>) {
+  ${nsc ? `if (nextChannel(p)) {
+    (*p).s = (*p).s + 1;
+    if ((*p).s == uniforms.S) { (*p).s = 0; (*p).n = (*p).n + 1; }
+  }` : `(*p).s = (*p).s + 1;
+  if ((*p).s == uniforms.S) {
+    (*p).s = 0;
+    if (nextChannel(p)) { (*p).n = (*p).n + 1; }
+  }`}
+}
+fn slotAt(p : Pos) -> i32 { return ${a.perSample ? 'p.n * uniforms.groups + ' : ''}p.g; }
+`;
+}
+
+/** The body of an elementwise program: `EACH` runs for element `i` at position `p` (slot `slot`, channel `c`). */
+export function elementwiseBody(each: string): string {
+  return `
+fn body(index : i32) {
+  let first = index * ${ELEMENTS_PER_INVOCATION};
+  if (first < uniforms.size) {
+    var p = posOf(first);
+    let last = min(first + ${ELEMENTS_PER_INVOCATION}, uniforms.size);
+    for (var i = first; i < last; i++) {
+      let c = p.c;
+      let slot = slotAt(p);
+      ${each}
+      advance(&p);
+    }
+  }
+}`;
 }
 
 /**
