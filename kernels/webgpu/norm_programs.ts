@@ -14,7 +14,7 @@
 import type {TensorInfo} from '@tensorflow/tfjs-core';
 import type {NormApplyAttrs} from '../../src/kernel_names.js';
 import type {NormView} from '../../src/norm_view.js';
-import {runProgram, type WebGPUBackendLike} from './program.js';
+import {runProgram, type ProgramSpec, type WebGPUBackendLike} from './program.js';
 import {
   activationWgsl, applyUniforms, backwardSourceWgsl, ELEMENTS_PER_INVOCATION, elementwiseBody, walkerWgsl, presentKey, statsWgsl, treeWgsl, viewKey, viewUniforms, viewWgsl,
   type Present,
@@ -41,6 +41,40 @@ function walkDecl(wg: number, inner: string): string {
     let stepQ = ${wg} / inner;
     let stepR = ${wg} % inner;`;
 }
+/**
+ * How a per-row reduction is laid out: one workgroup per row with a tree in workgroup memory, or,
+ * for many short rows (≤ 1024 elements, ≥ 128 rows: LayerNorm, InstanceNorm), one invocation per
+ * row summing it alone, which avoids a workgroup and its barriers per short row.
+ */
+interface RowScheme {
+  short: boolean;
+  wg: number;
+  dispatch: ProgramSpec['dispatch'];
+  /** WGSL declarations (the tree), and the expressions of the row, the invocation and the stride. */
+  decl: string;
+  row: string;
+  tid: string;
+  step: number;
+  /** Combines `s1`, `s2` of the row's invocations into `t1`, `t2`; `first` guards the write. */
+  combine: string;
+  first: string;
+}
+
+function rowScheme(rows: number, length: number): RowScheme {
+  if (length <= 1024 && rows >= 128) {
+    return {short: true, wg: 64, dispatch: {flat: true, workgroup: 64}, decl: '', row: 'index', tid: '0', step: 1,
+      combine: 'let t1 = s1;\n  let t2 = s2;', first: 'true'};
+  }
+  const wg = reduceWorkgroup(length);
+  return {short: false, wg, dispatch: {rows, workgroup: wg}, decl: treeWgsl(wg, 2), row: 'rowIndex()',
+    tid: 'i32(localIndex)', step: wg, first: 'tid == 0',
+    combine: `partial[tid][0] = s1;
+  partial[tid][1] = s2;
+  reduceTree(tid);
+  let t1 = partial[0][0];
+  let t2 = partial[0][1];`};
+}
+
 const WALK_STEP = `
       r = r + stepR;
       q = q + stepQ;
@@ -49,37 +83,35 @@ const WALK_STEP = `
 const FLAT_WORKGROUP = 128;
 
 export function statsProgram(b: WebGPUBackendLike, x: TensorInfo, v: NormView, a: NormApplyAttrs): TensorInfo {
-  const wg = reduceWorkgroup(v.count);
+  const k = rowScheme(v.slots, v.count);
   return runProgram(b, {
-    key: `stats_${viewKey(a)}`,
+    key: `stats_${viewKey(a)}${k.short ? '_short' : ''}`,
     inputs: [['x', x]],
     outputSize: 4 * v.slots,
-    dispatch: {rows: v.slots, workgroup: wg},
+    dispatch: k.dispatch,
     uniforms: viewUniforms(v),
-    code: `${viewWgsl(a)}${treeWgsl(wg, 2)}
+    code: `${viewWgsl(a)}${k.decl}
 fn body(index : i32) {
-  let row = rowIndex();
-  let tid = i32(localIndex);
+  let row = ${k.row};
+  let tid = ${k.tid};
   var s1 = 0.0;
   var s2 = 0.0;
   var shift = 0.0;
   if (row < uniforms.slots) {
     let base = slotBase(row);
     let stride = slotStride();
-    shift = x[base];${walkDecl(wg, 'slotInner()')}
-    for (var j = tid; j < uniforms.count; j = j + ${wg}) {
+    shift = x[base];${walkDecl(k.step, 'slotInner()')}
+    for (var j = tid; j < uniforms.count; j = j + ${k.step}) {
       let d = x[base + q * stride + r] - shift;
       s1 = s1 + d;
       s2 = s2 + d * d;${WALK_STEP}
     }
   }
-  partial[tid][0] = s1;
-  partial[tid][1] = s2;
-  reduceTree(tid);
-  if (tid == 0 && row < uniforms.slots) {
+  ${k.combine}
+  if (${k.first} && row < uniforms.slots) {
     let n = f32(uniforms.count);
-    let offset = partial[0][0] / n;
-    let variance = max(partial[0][1] / n - offset * offset, 0.0);
+    let offset = t1 / n;
+    let variance = max(t2 / n - offset * offset, 0.0);
     result[row] = shift + offset;
     result[uniforms.slots + row] = variance;
     result[2 * uniforms.slots + row] = shift;
@@ -181,24 +213,24 @@ fn body(index : i32) {
 
 export function slotReduceProgram(b: WebGPUBackendLike, dy: TensorInfo, src: BackwardSource, s: StatsInputs,
                                   v: NormView, a: NormApplyAttrs): TensorInfo {
-  const wg = reduceWorkgroup(v.count);
+  const k = rowScheme(v.slots, v.count);
   return runProgram(b, {
-    key: `slotreduce_${backwardKey(src, s, a)}`,
+    key: `slotreduce_${backwardKey(src, s, a)}${k.short ? '_short' : ''}`,
     inputs: backwardInputs(dy, src, s),
     outputSize: 2 * v.slots,
-    dispatch: {rows: v.slots, workgroup: wg},
+    dispatch: k.dispatch,
     uniforms: applyUniforms(v, a),
-    code: `${backwardHeader(src, s, a)}${treeWgsl(wg, 2)}
+    code: `${backwardHeader(src, s, a)}${k.decl}
 fn body(index : i32) {
-  let slot = rowIndex();
-  let tid = i32(localIndex);
+  let slot = ${k.row};
+  let tid = ${k.tid};
   var s1 = 0.0;
   var s2 = 0.0;
   if (slot < uniforms.slots) {
     let base = slotBase(slot);
     let stride = slotStride();
-    let c0 = (slot % uniforms.groups) * uniforms.cpg;${walkDecl(wg, 'slotInner()')}
-    for (var j = tid; j < uniforms.count; j = j + ${wg}) {
+    let c0 = (slot % uniforms.groups) * uniforms.cpg;${walkDecl(k.step, 'slotInner()')}
+    for (var j = tid; j < uniforms.count; j = j + ${k.step}) {
       let i = base + q * stride + r;
       let c = c0 + ${a.layout === 'NSC' ? 'r' : 'r / uniforms.S'};
       let g = grads(i, c, slot, dy[i]);
@@ -207,12 +239,10 @@ fn body(index : i32) {
       s2 = s2 + dzg * g.y;${WALK_STEP}
     }
   }
-  partial[tid][0] = s1;
-  partial[tid][1] = s2;
-  reduceTree(tid);
-  if (tid == 0 && slot < uniforms.slots) {
-    result[slot] = partial[0][0];
-    result[uniforms.slots + slot] = partial[0][1];
+  ${k.combine}
+  if (${k.first} && slot < uniforms.slots) {
+    result[slot] = t1;
+    result[uniforms.slots + slot] = t2;
   }
 }`,
   });

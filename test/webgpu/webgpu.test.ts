@@ -9,9 +9,8 @@
  */
 import {buildPage, openPage, type BrowserPage} from '../../bench/browser/driver.js';
 import {FIXTURE_FILES, loadFixtures} from '../support/load.js';
-import {KERNEL_CASES} from '../webgl/cases.js';
 import type {CaseResult, Mode, ModeResult} from './page.js';
-import {ERROR_CASES, LEAK_CHECKS} from './cases.js';
+import {ERROR_CASES, LEAK_CHECKS, WEBGPU_KERNEL_CASES} from './cases.js';
 
 const cases = FIXTURE_FILES.flatMap((f) => loadFixtures(f).cases);
 const bnCases = loadFixtures('batch_norm').cases;
@@ -40,7 +39,7 @@ beforeAll(async () => {
   for (const mode of MODES) {
     runs.set(mode, await page.evaluate(([cs, m]) => window.normsWebgpu.runFixtures(cs, m), [training(mode), mode] as const));
   }
-  kernels = await page.evaluate((ks) => window.normsWebgpu.runKernels(ks), KERNEL_CASES);
+  kernels = await page.evaluate((ks) => window.normsWebgpu.runKernels(ks), WEBGPU_KERNEL_CASES);
   leaks = await page.evaluate(() => window.normsWebgpu.runLeaks());
   errors = await page.evaluate(() => window.normsWebgpu.runErrors());
   abnSparse = await page.evaluate(([a, s]) => window.normsWebgpu.runAbnSparse(a, s), [abnCases, sparseCases] as const);
@@ -75,7 +74,7 @@ describe.each(MODES)('PyTorch fixtures on webgpu, %s', (mode) => {
 });
 
 describe('every kernel called directly (incl. backward from the output y), against the cpu kernels', () => {
-  test.each(KERNEL_CASES.map((c) => [c.name]))('%s', (name) => expectCase(kernels[name]));
+  test.each(WEBGPU_KERNEL_CASES.map((c) => [c.name]))('%s', (name) => expectCase(kernels[name]));
 });
 
 describe('inplaceABN on the batch-norm fixtures', () => {
