@@ -12,6 +12,7 @@ import {webglKernelConfigs} from '../../kernels/webgl/register_all.js';
 import {resetFallbackWarning} from '../../kernels/webgl/backend_util.js';
 import {checkCase, compare, type FixtureCase, type NormOps} from '../support/fixtures.js';
 import {type CheckResult, guardedSync} from './guard.js';
+import {LEAK_RUNS} from '../support/leak_runs.js';
 import {data, KERNEL_OUTPUT_NAMES, kernelOutputs, readSyncAll, type KernelCase} from '../support/kernel_outputs.js';
 
 type T = tf.Tensor;
@@ -244,14 +245,7 @@ async function runKernels(cases: KernelCase[]): Promise<Record<string, CaseResul
 /** Leaks of tensors and GPU bytes through forward, tf.grads and tf.variableGrads of each op. */
 function runLeaks(): Record<string, CaseResult> {
   const out: Record<string, CaseResult> = {};
-  const cases: Array<[string, number[], (x: T, g: T, b: T) => T[], number]> = [
-    ['batchNorm training NCHW', [4, 6, 5, 4], (x, g, b) => { const r = norms.batchNorm(x, {training: true, gamma: g, beta: b, dataFormat: 'NCHW', activation: 'relu'}); return [r.y, r.mean, r.variance]; }, 1],
-    ['batchNorm training NHWC', [4, 5, 4, 6], (x, g, b) => { const r = norms.batchNorm(x, {training: true, gamma: g, beta: b, activation: 'elu'}); return [r.y, r.mean, r.variance]; }, 3],
-    ['batchNorm inference', [4, 6], (x, g, b) => { const r = norms.batchNorm(x, {training: false, gamma: g, beta: b, mean: tf.zeros([6]) as tf.Tensor1D, variance: tf.ones([6]) as tf.Tensor1D}); return [r.y, r.mean, r.variance]; }, 1],
-    ['layerNorm', [3, 5, 8], (x, g, b) => [norms.layerNorm(x, {gamma: g, beta: b})], 2],
-    ['groupNorm', [2, 6, 3, 4], (x, g, b) => [norms.groupNorm(x, {groups: 3, gamma: g, beta: b, dataFormat: 'NCHW', activation: 'leakyRelu'})], 1],
-    ['instanceNorm', [2, 3, 4, 6], (x, g, b) => [norms.instanceNorm(x, {gamma: g, beta: b})], 3],
-  ];
+  const cases = LEAK_RUNS;
   for (const [name, shape, f, axis] of cases) {
     const C = shape[axis];
     const x = tf.randomNormal(shape);

@@ -16,6 +16,7 @@ import {KERNEL_OUTPUT_NAMES, kernelOutputs, readAll, readSyncAll, type KernelCas
 import {abnChecks, abnFixtures, expectThrow, sparseFixtures} from '../support/abn_sparse_checks.js';
 import {guarded, type CheckResult} from '../webgl/guard.js';
 import {ERROR_CASES, LEAK_OPS} from './cases.js';
+import {LEAK_RUNS as SHARED_LEAK_RUNS, type LeakRun} from '../support/leak_runs.js';
 import {startWebgpu, withGpuErrors, type GpuEnv} from './gpu_env.js';
 
 type T = tf.Tensor;
@@ -112,13 +113,7 @@ async function runKernels(cases: KernelCase[]): Promise<Record<string, CaseResul
 }
 
 /** Forward, tf.grads and tf.variableGrads of each op, everything disposed: nothing may be left. */
-const LEAK_RUNS: Array<[string, number[], (x: T, g: T, b: T) => T[], number]> = [
-  ['batchNorm training NCHW', [4, 6, 5, 4], (x, g, b) => { const r = norms.batchNorm(x, {training: true, gamma: g, beta: b, dataFormat: 'NCHW', activation: 'relu'}); return [r.y, r.mean, r.variance]; }, 1],
-  ['batchNorm training NHWC', [4, 5, 4, 6], (x, g, b) => { const r = norms.batchNorm(x, {training: true, gamma: g, beta: b, activation: 'elu'}); return [r.y, r.mean, r.variance]; }, 3],
-  ['batchNorm inference', [4, 6], (x, g, b) => { const r = norms.batchNorm(x, {training: false, gamma: g, beta: b, mean: tf.zeros([6]) as tf.Tensor1D, variance: tf.ones([6]) as tf.Tensor1D}); return [r.y, r.mean, r.variance]; }, 1],
-  ['layerNorm', [3, 5, 8], (x, g, b) => [norms.layerNorm(x, {gamma: g, beta: b})], 2],
-  ['groupNorm', [2, 6, 3, 4], (x, g, b) => [norms.groupNorm(x, {groups: 3, gamma: g, beta: b, dataFormat: 'NCHW', activation: 'leakyRelu'})], 1],
-  ['instanceNorm', [2, 3, 4, 6], (x, g, b) => [norms.instanceNorm(x, {gamma: g, beta: b})], 3],
+const LEAK_RUNS: LeakRun[] = [...SHARED_LEAK_RUNS,
   ['inplaceABN', [6, 4], (x, g, b) => { const r = norms.inplaceABN(x, {training: true, gamma: g, beta: b}); return [r.y, r.mean, r.variance]; }, 1],
 ];
 
