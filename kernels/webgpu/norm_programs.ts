@@ -43,7 +43,7 @@ function walkDecl(wg: number, inner: string): string {
 }
 /**
  * How a per-row reduction is laid out: one workgroup per row with a tree in workgroup memory, or,
- * for many short rows (≤ 1024 elements, ≥ 128 rows: LayerNorm, InstanceNorm), one invocation per
+ * for many short rows (≤ 4096 elements, ≥ 128 rows: LayerNorm, GroupNorm, InstanceNorm), one invocation per
  * row summing it alone, which avoids a workgroup and its barriers per short row.
  */
 interface RowScheme {
@@ -61,7 +61,7 @@ interface RowScheme {
 }
 
 function rowScheme(rows: number, length: number): RowScheme {
-  if (length <= 1024 && rows >= 128) {
+  if (length <= 4096 && rows >= 128) {
     return {short: true, wg: 64, dispatch: {flat: true, workgroup: 64}, decl: '', row: 'index', tid: '0', step: 1,
       combine: 'let t1 = s1;\n  let t2 = s2;', first: 'true'};
   }
