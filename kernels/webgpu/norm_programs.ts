@@ -42,9 +42,9 @@ function walkDecl(wg: number, inner: string): string {
     let stepR = ${wg} % inner;`;
 }
 /**
- * How a per-row reduction is laid out: one workgroup per row with a tree in workgroup memory, or,
- * for many short rows (≤ 4096 elements, ≥ 128 rows: LayerNorm, GroupNorm, InstanceNorm), one invocation per
- * row summing it alone, which avoids a workgroup and its barriers per short row.
+ * How a per-row reduction is laid out: one workgroup per row with a tree in workgroup memory,
+ * or, for many short rows (≤ 4096 elements, ≥ 128 rows: LayerNorm, GroupNorm, InstanceNorm), one
+ * invocation per row summing it alone, which avoids a workgroup and its barriers per short row.
  */
 interface RowScheme {
   short: boolean;
