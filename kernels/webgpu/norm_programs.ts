@@ -60,9 +60,10 @@ interface RowScheme {
   first: string;
 }
 
-function rowScheme(rows: number, length: number): RowScheme {
+/** `outputsPerRow`: the program writes that many values per row (one invocation per row, not per value). */
+function rowScheme(rows: number, length: number, outputsPerRow: number): RowScheme {
   if (length <= 4096 && rows >= 128) {
-    return {short: true, wg: 64, dispatch: {flat: true, workgroup: 64}, decl: '', row: 'index', tid: '0', step: 1,
+    return {short: true, wg: 64, dispatch: {flat: true, workgroup: 64, perInvocation: outputsPerRow}, decl: '', row: 'index', tid: '0', step: 1,
       combine: 'let t1 = s1;\n  let t2 = s2;', first: 'true'};
   }
   const wg = reduceWorkgroup(length);
@@ -83,7 +84,7 @@ const WALK_STEP = `
 const FLAT_WORKGROUP = 128;
 
 export function statsProgram(b: WebGPUBackendLike, x: TensorInfo, v: NormView, a: NormApplyAttrs): TensorInfo {
-  const k = rowScheme(v.slots, v.count);
+  const k = rowScheme(v.slots, v.count, 4);
   return runProgram(b, {
     key: `stats_${viewKey(a)}${k.short ? '_short' : ''}`,
     inputs: [['x', x]],
@@ -213,7 +214,7 @@ fn body(index : i32) {
 
 export function slotReduceProgram(b: WebGPUBackendLike, dy: TensorInfo, src: BackwardSource, s: StatsInputs,
                                   v: NormView, a: NormApplyAttrs): TensorInfo {
-  const k = rowScheme(v.slots, v.count);
+  const k = rowScheme(v.slots, v.count, 2);
   return runProgram(b, {
     key: `slotreduce_${backwardKey(src, s, a)}${k.short ? '_short' : ''}`,
     inputs: backwardInputs(dy, src, s),
