@@ -1,32 +1,32 @@
 /**
- * The WGSL programs behind every kernel (kernels.ts puts them together):
+ * The WGSL programs behind every kernel (register_all.ts puts them together):
  *
- * - `statsProgram`: one workgroup per slot; each invocation sums `x − shift` and its square over
- *   a stride of the slot (shift = the slot's first element), then a tree reduction in workgroup
- *   memory. Output packed `[mean | variance | shift | meanOffset]`, each `[slots]`.
- * - `applyProgram`: one invocation per element, `act(((x − shift) − mean)·rstd·gamma + beta)`.
- * - `channelReduceProgram`: one workgroup per channel, `[Σdz | Σdz·x̂]`, each `[C]`.
- * - `slotReduceProgram`: one workgroup per slot, `[Σdz·gamma | Σdz·gamma·x̂]`, each `[slots]`;
+ * - `statsProgram`: per slot, sums of `x − shift` and its square (shift = the slot's first
+ *   element), by a workgroup with a tree in workgroup memory or, for many short slots, by one
+ *   invocation (`rowScheme`). Output packed `[mean | variance | shift | meanOffset]`, each `[slots]`.
+ * - `applyProgram`: elementwise, `act(((x − shift) − mean)·rstd·gamma + beta)`.
+ * - `channelReduceProgram` (NCS: one workgroup per channel) and `columnPartialProgram` +
+ *   `columnFinishProgram` (NSC: by columns): `[Σdz | Σdz·x̂]`, each `[C]`; the column pair also
+ *   gives channels-last BatchNorm's statistics.
+ * - `slotReduceProgram`: per slot (as `statsProgram`), `[Σdz·gamma | Σdz·gamma·x̂]`, each `[slots]`;
  *   `slotFromChannelProgram` gets the same from the channel sums when slots do not split samples
  *   (BatchNorm: a slot is a group of channels), without reading the data again.
- * - `backwardApplyProgram`: one invocation per element, `dx = dz·gamma·rstd + x̂·k1 + k2`.
+ * - `slotTableProgram` + `backwardApplyProgram`: elementwise `dx = dz·gamma·rstd + x̂·k1 + k2`.
  */
 import type {TensorInfo} from '@tensorflow/tfjs-core';
 import type {NormApplyAttrs} from '../../src/kernel_names.js';
 import type {NormView} from '../../src/norm_view.js';
 import {runProgram, type ProgramSpec, type WebGPUBackendLike} from './program.js';
 import {
-  activationWgsl, applyUniforms, backwardSourceWgsl, ELEMENTS_PER_INVOCATION, elementwiseBody, walkerWgsl, presentKey, statsWgsl, treeWgsl, viewKey, viewUniforms, viewWgsl,
-  type Present,
+  activationWgsl, applyUniforms, backwardSourceWgsl, ELEMENTS_PER_INVOCATION, elementwiseBody, presentKey, statsWgsl,
+  treeWgsl, viewKey, viewUniforms, viewWgsl, walkerWgsl, type Present,
 } from './wgsl.js';
 
 /**
  * Invocations per workgroup of the tree reductions. Small: each invocation then sums a longer
  * stretch on its own, and the tree has fewer barrier steps (costly on SwiftShader's CPU threads).
  */
-function reduceWorkgroup(_length: number): number {
-  return 64;
-}
+const REDUCE_WORKGROUP = 64;
 
 /**
  * The strided walk of a reduction without per-element division: invocation `tid` visits
@@ -66,7 +66,7 @@ function rowScheme(rows: number, length: number, outputsPerRow: number): RowSche
     return {short: true, wg: 64, dispatch: {flat: true, workgroup: 64, perInvocation: outputsPerRow}, decl: '', row: 'index', tid: '0', step: 1,
       combine: 'let t1 = s1;\n  let t2 = s2;', first: 'true'};
   }
-  const wg = reduceWorkgroup(length);
+  const wg = REDUCE_WORKGROUP;
   return {short: false, wg, dispatch: {rows, workgroup: wg}, decl: treeWgsl(wg, 2), row: 'rowIndex()',
     tid: 'i32(localIndex)', step: wg, first: 'tid == 0',
     combine: `partial[tid][0] = s1;
@@ -177,7 +177,7 @@ function backwardKey(src: BackwardSource, s: StatsInputs, a: NormApplyAttrs): st
 
 export function channelReduceProgram(b: WebGPUBackendLike, dy: TensorInfo, src: BackwardSource, s: StatsInputs,
                                      v: NormView, a: NormApplyAttrs): TensorInfo {
-  const wg = reduceWorkgroup(v.N * v.S);
+  const wg = REDUCE_WORKGROUP;
   return runProgram(b, {
     key: `chanreduce_${backwardKey(src, s, a)}`,
     inputs: backwardInputs(dy, src, s),

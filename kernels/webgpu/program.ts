@@ -57,7 +57,7 @@ export interface ProgramSpec {
   inputs: Array<[name: string, t: TensorInfo]>;
   /** Flat output length. */
   outputSize: number;
-  /** One workgroup per output row (`rows`) or one invocation per output element (`flat`). */
+  /** One workgroup per output row (`rows`), or invocations over the output, `perInvocation` values each (`flat`). */
   dispatch: {rows: number; workgroup: number} | {flat: true; workgroup: number; perInvocation?: number};
   /** Uniform declarations and values, in order (`name: type`). */
   uniforms: Array<[name: string, type: 'i32' | 'f32', value: number]>;
