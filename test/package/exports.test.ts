@@ -65,6 +65,7 @@ test('the browser build of the main entry has the same names; its TCP parts thro
     expect(r.b).toEqual(r.n);
     expect(r.bc).toEqual(r.nc);
     expect(r.err).toMatch(/^CollectiveError: collective\.TcpTransport needs Node\.js/);
+    }
   }
 });
 
@@ -105,6 +106,9 @@ test('the browser bundle defines the global tfnorms on top of the global tf', ()
   const tfnorms = (context as unknown as {tfnorms: {groupNorm: (x: unknown, o: unknown) => {shape: number[]}}}).tfnorms;
   expect(typeof tfnorms.groupNorm).toBe('function');
   expect(tfnorms.groupNorm(tf.ones([2, 4, 4]), {groups: 2}).shape).toEqual([2, 4, 4]);
+  // One bundle for every backend: the webgl and webgpu kernels are registered too.
+  expect(tf.getKernel('NormsApply', 'webgl')).toBeDefined();
+  expect(tf.getKernel('NormsApply', 'webgpu')).toBeDefined();
 });
 
 test('tfjs-norms/wasm registers the wasm kernels (CommonJS and ESM), with type declarations', () => {
