@@ -65,7 +65,6 @@ test('the browser build of the main entry has the same names; its TCP parts thro
     expect(r.b).toEqual(r.n);
     expect(r.bc).toEqual(r.nc);
     expect(r.err).toMatch(/^CollectiveError: collective\.TcpTransport needs Node\.js/);
-    }
   }
 });
 
