@@ -25,7 +25,7 @@ export default {
   // backend cannot start.
   projects: [
     {...common, displayName: 'cpu', testMatch: ['<rootDir>/test/**/*.test.ts'],
-     testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/webgl/', '<rootDir>/test/tensorflow/', '<rootDir>/test/wasm/']},
+     testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/webgl/', '<rootDir>/test/tensorflow/', '<rootDir>/test/wasm/', '<rootDir>/test/webgpu/']},
     {...common, displayName: 'webgl', testMatch: ['<rootDir>/test/webgl/**/*.test.ts']},
     // The op, kernel and layer suites again on other backends (test/support/backend.ts): wasm
     // with our wasm kernels, wasm without them and cpu with ours forced off (the composite path).
@@ -36,6 +36,8 @@ export default {
     {...common, displayName: 'composite-cpu', testMatch: OP_SUITES,
      globals: {TFJS_NORMS_TEST: {backend: 'cpu', kernels: 'composite'}}},
     {...common, displayName: 'wasm-browser', testMatch: ['<rootDir>/test/wasm/**/*.test.ts']},
+    // The WGSL kernels in headless Chromium with WebGPU (SwiftShader adapter).
+    {...common, displayName: 'webgpu', testMatch: ['<rootDir>/test/webgpu/**/*.test.ts']},
     {...common, displayName: 'tensorflow', testMatch: ['<rootDir>/test/tensorflow/**/*.test.ts']},
   ],
 };

@@ -9,6 +9,8 @@ import type {Row} from './report.js';
 import {workloads, yardstick} from './workloads.js';
 
 type Fn = () => tfType.Tensor | tfType.Tensor[];
+/** Waits for the outputs (synchronously, or through a promise where only async read-back works: webgpu). */
+export type Sync = (t: tfType.Tensor[]) => void | Promise<void>;
 
 export interface TimeOptions {
   warmup?: number;
@@ -18,26 +20,26 @@ export interface TimeOptions {
   maxRuns?: number;
 }
 
-export function timeInterleaved(tf: typeof tfType, fns: Record<string, Fn>, sync: (t: tfType.Tensor[]) => void,
-                                opts: TimeOptions = {}): Record<string, number> {
+export async function timeInterleaved(tf: typeof tfType, fns: Record<string, Fn>, sync: Sync,
+                                      opts: TimeOptions = {}): Promise<Record<string, number>> {
   const {warmup = 3, minRuns = 5, minMs = 1500, maxRuns = 200} = opts;
   const names = Object.keys(fns);
-  const once = (f: Fn) => {
+  const once = async (f: Fn) => {
     const t0 = performance.now();
     const out = f();
     const list = Array.isArray(out) ? out : [out];
-    sync(list);
+    await sync(list);
     const dt = performance.now() - t0;
     tf.dispose(list);
     return dt;
   };
-  for (const n of names) for (let i = 0; i < warmup; i++) once(fns[n]);
+  for (const n of names) for (let i = 0; i < warmup; i++) await once(fns[n]);
   const times: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
   // minMs bounds the rounds' total time: a slow baseline must not multiply a fast op's rounds.
   let spent = 0;
   for (let r = 0; r < maxRuns && (r < minRuns || spent < minMs); r++) {
     for (const n of names) {
-      const dt = once(fns[n]);
+      const dt = await once(fns[n]);
       times[n].push(dt);
       spent += dt;
     }
@@ -53,8 +55,8 @@ export function timeInterleaved(tf: typeof tfType, fns: Record<string, Fn>, sync
  * `x.add(1)` yardstick of the same shape, interleaved; one row each. `only` keeps the workloads
  * whose "op mode" label contains it.
  */
-export function timeWorkloads(tf: typeof tfType, norms: typeof normsType, sync: (t: tfType.Tensor[]) => void,
-                              opts: TimeOptions, log: (s: string) => void, only?: string): Row[] {
+export async function timeWorkloads(tf: typeof tfType, norms: typeof normsType, sync: Sync,
+                                    opts: TimeOptions, log: (s: string) => void, only?: string): Promise<Row[]> {
   const rows: Row[] = [];
   const sticks = new Map<string, ReturnType<typeof yardstick>>();
   const tfAll = tf as never as Parameters<typeof workloads>[0];
@@ -67,7 +69,7 @@ export function timeWorkloads(tf: typeof tfType, norms: typeof normsType, sync: 
     if (!sticks.has(key)) sticks.set(key, yardstick(tfAll, w.shape));
     const fns: Record<string, Fn> = {ours: w.ours, add: sticks.get(key)!.run};
     if (w.baseline) fns.baseline = w.baseline;
-    const t = timeInterleaved(tf, fns, sync, opts);
+    const t = await timeInterleaved(tf, fns, sync, opts);
     const base = w.baseline ? t.baseline : null;
     rows.push({op: w.op, shape: w.shape, mode: w.mode, traffic: w.traffic, oursMs: t.ours,
       baselineName: w.baselineName, baselineMs: base, baselineError: w.baselineError, addMs: t.add});

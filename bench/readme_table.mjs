@@ -5,7 +5,7 @@ const pick = [['BatchNorm training NCHW', 'forward'], ['BatchNorm training NCHW'
   ['BatchNorm training NHWC', 'forward+backward'], ['GroupNorm (32 groups) NHWC', 'forward+backward'],
   ['InstanceNorm NCHW', 'forward+backward'], ['LayerNorm', 'forward+backward']];
 const out = ['| backend | op | shape | pass | tfjs-norms | tfjs today | speedup |', '|---|---|---|---|---:|---:|---:|'];
-for (const s of ['cpu', 'webgl', 'tensorflow']) {
+for (const s of ['cpu', 'webgl', 'webgpu', 'tensorflow']) {
   const r = JSON.parse(readFileSync(`bench/results/${s}.json`, 'utf8'));
   for (const [op, mode] of pick) {
     const x = r.rows.find((y) => y.op === op && y.mode === mode);

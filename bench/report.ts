@@ -86,6 +86,12 @@ const NOTES: Record<string, string> = {
     'are stable when other work shares the cores.',
   composite: 'The composite path on wasm: every op as tfjs kernels of the backend (TFJS_NORMS_COMPOSITE), ' +
     'the path of a backend without kernels of ours.',
+  webgpu: 'Each call waits for one element of each output, read asynchronously (WebGPU has no ' +
+    'synchronous read-back). Interleaved rounds as on webgl: the SwiftShader adapter runs on the CPU ' +
+    'cores. Bytes the WGSL kernels move per op (S = the tensor\'s size): forward 3S (statistics read x; ' +
+    'apply reads x, writes y: the ideal); forward+backward 8S for BatchNorm (the per-slot sums come from ' +
+    'the per-channel ones) and 10S for LayerNorm/GroupNorm/InstanceNorm (a per-channel and a per-slot ' +
+    'reduction each read x and dy), against the ideal 8S; docs/webgpu.md.',
 };
 
 function renderSection(s: SectionResult, chart: string | null): string {

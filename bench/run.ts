@@ -12,15 +12,16 @@ import {runOrt} from './sections/ort.js';
 import {runTensorflow} from './sections/tensorflow.js';
 import {runComposite, runWasm} from './sections/wasm.js';
 import {runWebgl} from './sections/webgl.js';
+import {runWebgpu} from './sections/webgpu.js';
 
 const {values} = parseArgs({options: {
-  sections: {type: 'string', default: 'cpu,webgl,tensorflow,wasm,composite,collective,memory,defaultLayers,ort'},
+  sections: {type: 'string', default: 'cpu,webgl,webgpu,tensorflow,wasm,composite,collective,memory,defaultLayers,ort'},
   quick: {type: 'boolean', default: false},
 }});
 
 const opts = values.quick ? {warmup: 1, minRuns: 3, minMs: 200} : {warmup: 3, minRuns: 9, minMs: 3000};
 const sections: Record<string, typeof runCpu> = {
-  cpu: runCpu, webgl: runWebgl, tensorflow: runTensorflow, wasm: runWasm, composite: runComposite,
+  cpu: runCpu, webgl: runWebgl, webgpu: runWebgpu, tensorflow: runTensorflow, wasm: runWasm, composite: runComposite,
   collective: runCollective, memory: runMemory, defaultLayers: runDefaultLayers, ort: runOrt,
 };
 

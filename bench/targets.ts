@@ -32,6 +32,12 @@ export const TARGETS: Record<string, Target[]> = {
     {op: /^(BatchNorm training NHWC|LayerNorm|GroupNorm|InstanceNorm)/, mode: 'forward+backward', kind: 'speedup', value: 5},
     {op: /./, mode: 'forward', kind: 'yardstick', value: 4},
   ],
+  // Issue 15's targets on the SwiftShader adapter (ratios hold where absolute times mean little).
+  webgpu: [
+    {op: /^(BatchNorm training|GroupNorm|InstanceNorm)/, mode: 'forward+backward', kind: 'speedup', value: 3},
+    {op: /^LayerNorm/, mode: 'forward+backward', kind: 'speedup', value: 10},
+    {op: /./, mode: 'forward', kind: 'yardstick', value: 2.5},
+  ],
   tensorflow: [
     {op: /^BatchNorm training/, mode: 'forward+backward', kind: 'speedup', value: 3},
     {op: /^LayerNorm/, mode: 'forward+backward', kind: 'speedup', value: 5},

@@ -25,6 +25,9 @@ export const CHROMIUM_ARGS = [
   '--disable-component-update', '--disable-sync', '--enable-unsafe-swiftshader',
 ];
 
+/** Added for the webgpu suites and benchmarks: WebGPU on the SwiftShader adapter (DESIGN.md). */
+export const WEBGPU_ARGS = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'];
+
 export interface BuildOptions {
   /** Web Worker scripts bundled into `dir` too: output file name (e.g. 'worker.js') -> entry. */
   workers?: Record<string, string>;
@@ -123,6 +126,8 @@ export interface BrowserPage {
 export interface OpenOptions {
   /** Serve the page's folder over http with COOP/COEP (SharedArrayBuffer) instead of file://. */
   crossOriginIsolated?: boolean;
+  /** Start Chromium with WebGPU enabled (WEBGPU_ARGS). */
+  webgpu?: boolean;
 }
 
 /** Launches Chromium and opens `html`; throws (never skips) if Chromium is missing. */
@@ -130,7 +135,7 @@ export async function openPage(html: string, onLog?: (line: string) => void, opt
   if (!existsSync(CHROMIUM)) {
     throw new Error(`${CHROMIUM} not found: run scripts/setup-debian.sh (as root) to install Debian's chromium`);
   }
-  const browser = await chromium.launch({executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true});
+  const browser = await chromium.launch({executablePath: CHROMIUM, args: opts.webgpu ? [...CHROMIUM_ARGS, ...WEBGPU_ARGS] : CHROMIUM_ARGS, headless: true});
   const page = await browser.newPage();
   page.setDefaultTimeout(0);
   const log: string[] = [];

@@ -24,7 +24,7 @@ function sync(ts: tf.Tensor[]): void {
 
 async function run(opts: TimeOptions, only?: string): Promise<{rows: Row[]; environment: string}> {
   await startWebgl();
-  const rows = timeWorkloads(tf, norms, sync, opts, (line: string) => console.log(line), only);
+  const rows = await timeWorkloads(tf, norms, sync, opts, (line: string) => console.log(line), only);
   return {rows, environment: environment()};
 }
 

@@ -82,8 +82,8 @@ function alternatives(gpu: boolean): Alternative[] {
   ];
 }
 
-function alternativesTable(tf: TF, gpu: boolean, sync: (t: T[]) => void, opts: TimeOptions,
-                           log: (s: string) => void): string {
+async function alternativesTable(tf: TF, gpu: boolean, sync: (t: T[]) => void, opts: TimeOptions,
+                                 log: (s: string) => void): Promise<string> {
   const lines = [
     '### Kernel paths measured (tensorflow backend)', '',
     'Each norm\'s candidate paths, timed side by side with `x.add(1)` on the same shape; ' +
@@ -102,7 +102,7 @@ function alternativesTable(tf: TF, gpu: boolean, sync: (t: T[]) => void, opts: T
       const {value, grads} = tf.engine().gradients(() => a.run(x, gamma, beta), [x, gamma, beta], dy);
       return [value, ...grads];
     });
-    const t = timeInterleaved(tf, {forward, both, add: add.run}, sync, opts);
+    const t = await timeInterleaved(tf, {forward, both, add: add.run}, sync, opts);
     lines.push(`| ${a.norm} | [${a.shape}] | ${a.path} | ${a.chosen ? '✔' : ''} | ${t.forward.toFixed(2)} | ` +
       `${(t.forward / t.add).toFixed(1)}× | ${t.both.toFixed(2)} |`);
     log(`tensorflow  path ${a.norm.padEnd(28)} ${a.path.padEnd(48)} fwd ${t.forward.toFixed(2)} ms  ` +
@@ -124,9 +124,9 @@ export async function runTensorflow(opts: TimeOptions, log: (s: string) => void)
     ? (t: T[]) => { tf.tidy(() => tf.slice(tf.reshape(t[0], [-1]), 0, 1)).dataSync(); }
     : () => {};
   const only = process.env.TFJS_NORMS_BENCH_ONLY;
-  const rows = timeWorkloads(tf, norms, sync, opts, log, only);
+  const rows = await timeWorkloads(tf, norms, sync, opts, log, only);
   // A partial run (only some rows) keeps the saved tables (see saveSection).
-  const markdown = only ? undefined : alternativesTable(tf, info.isUsingGpuDevice, sync, opts, log) + '\n\n' +
+  const markdown = only ? undefined : await alternativesTable(tf, info.isUsingGpuDevice, sync, opts, log) + '\n\n' +
     (info.isUsingGpuDevice ? '' : forwardCostTable(tf, opts, log));
   return {
     section: 'tensorflow', backend: 'tensorflow',

@@ -19,7 +19,7 @@ async function runOnWasm(section: string, composite: boolean, opts: TimeOptions,
   // tfjs-layers' LayerNorm backward takes over a minute per run on wasm: three timed runs.
   const runs = {...opts, warmup: Math.min(opts.warmup ?? 1, 1), minRuns: Math.min(opts.minRuns ?? 3, 3)};
   try {
-    const rows = timeWorkloads(tf, norms, () => {}, runs, log);
+    const rows = await timeWorkloads(tf, norms, () => {}, runs, log);
     const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
     const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
     return {

@@ -5,20 +5,42 @@
  */
 import {Optimizer, tensor, tidy, type NamedTensorMap, type Tensor, type Variable} from '@tensorflow/tfjs-core';
 import {type CollectiveGroup, resolveGroup} from './group.js';
+import {CollectiveError} from './transport.js';
 
 /** A named tensor, as optimizers take gradients (tfjs-core does not export the type). */
 type NamedTensor = {name: string; tensor: Tensor};
+
+/** Default bucket size: gradients go out in float32 all-reduces of at most this many bytes. */
+const BUCKET_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Sums `flat` over the group in place, in float32 all-reduces of at most `bucketBytes` each
+ * (every rank cuts the same buckets), so that no message outgrows the transport's limit.
+ */
+function allReduceInBuckets(group: CollectiveGroup, flat: Float32Array, bucketBytes: number): void {
+  const step = Math.max(1, Math.floor(bucketBytes / 4));
+  for (let start = 0; start < flat.length; start += step) {
+    const bucket = flat.subarray(start, Math.min(flat.length, start + step));
+    bucket.set(group.allReduceSum(bucket));
+  }
+}
 
 export class DistributedOptimizer extends Optimizer {
   static get className(): string {
     return 'DistributedOptimizer';
   }
 
-  constructor(readonly inner: Optimizer, readonly group?: CollectiveGroup) {
+  constructor(readonly inner: Optimizer, readonly group?: CollectiveGroup, readonly bucketBytes = BUCKET_BYTES) {
     super();
+    if (!Number.isInteger(bucketBytes) || bucketBytes < 4) {
+      throw new CollectiveError(`distributedOptimizer: bucketBytes must be an integer >= 4, got ${bucketBytes}`);
+    }
   }
 
-  /** Averages the gradients over the group (one all-reduce for all of them), then applies them. */
+  /**
+   * Averages the gradients over the group (float32 all-reduces of at most `bucketBytes`, in
+   * variable-name order), then applies them.
+   */
   override applyGradients(variableGradients: NamedTensorMap | NamedTensor[]): void {
     const list: NamedTensor[] = Array.isArray(variableGradients) ? variableGradients
       : Object.entries(variableGradients).map(([name, t]) => ({name, tensor: t}));
@@ -30,18 +52,19 @@ export class DistributedOptimizer extends Optimizer {
     // Every rank must send its gradients in the same order: sort by variable name.
     const sorted = [...list].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const sizes = sorted.map((g) => g.tensor.size);
-    const flat = new Float64Array(sizes.reduce((a, b) => a + b, 0));
+    const flat = new Float32Array(sizes.reduce((a, b) => a + b, 0));
     let offset = 0;
     for (const g of sorted) {
       flat.set(g.tensor.dataSync(), offset);
       offset += g.tensor.size;
     }
-    const sum = group.allReduceSum(flat);
+    allReduceInBuckets(group, flat, this.bucketBytes);
+    for (let i = 0; i < flat.length; i++) flat[i] /= group.worldSize;
     offset = 0;
     const averaged: NamedTensor[] = sorted.map((g) => {
-      const part = sum.subarray(offset, offset + g.tensor.size);
+      const part = flat.subarray(offset, offset + g.tensor.size);
       offset += g.tensor.size;
-      return {name: g.name, tensor: tensor(Float32Array.from(part, (v) => v / group.worldSize), g.tensor.shape)};
+      return {name: g.name, tensor: tensor(part.slice(), g.tensor.shape)};
     });
     this.inner.applyGradients(averaged);
     averaged.forEach((g) => g.tensor.dispose());
@@ -66,34 +89,40 @@ export class DistributedOptimizer extends Optimizer {
   }
 }
 
-/** Wraps `optimizer` so that `model.fit` on every rank trains one data-parallel model. */
-export function distributedOptimizer(optimizer: Optimizer, opts: {group?: CollectiveGroup} = {}): DistributedOptimizer {
-  return new DistributedOptimizer(optimizer, opts.group);
+/**
+ * Wraps `optimizer` so that `model.fit` on every rank trains one data-parallel model.
+ * `bucketBytes` (default 16 MiB) bounds each gradient all-reduce; keep it within the
+ * transport's message limit.
+ */
+export function distributedOptimizer(optimizer: Optimizer,
+                                     opts: {group?: CollectiveGroup; bucketBytes?: number} = {}): DistributedOptimizer {
+  return new DistributedOptimizer(optimizer, opts.group, opts.bucketBytes);
 }
 
-/** Sets every variable to rank `root`'s value (one all-reduce), so replicas start equal. */
+/** Sets every variable to rank `root`'s value (float32 all-reduces), so replicas start equal. */
 export function broadcastVariables(variables: Array<Variable | {read(): Tensor; write(t: Tensor): void}>,
                                    opts: {group?: CollectiveGroup; root?: number} = {}): void {
   const group = resolveGroup(opts.group);
   const root = opts.root ?? 0;
   if (group.worldSize === 1) return;
   const values = variables.map((v) => ('read' in v ? v.read() : v));
-  const flat = new Float64Array(values.reduce((a, t) => a + t.size, 0));
+  const all = new Float32Array(values.reduce((a, t) => a + t.size, 0));
   if (group.rank === root) {
     let offset = 0;
     for (const t of values) {
-      flat.set(t.dataSync(), offset);
+      all.set(t.dataSync(), offset);
       offset += t.size;
     }
   }
-  const all = group.allReduceSum(flat);
+  // The others add zeros: root's float32 values arrive exactly.
+  allReduceInBuckets(group, all, BUCKET_BYTES);
   let offset = 0;
   variables.forEach((v, i) => {
     const t = values[i];
     const part = all.subarray(offset, offset + t.size);
     offset += t.size;
     tidy(() => {
-      const next = tensor(Float32Array.from(part), t.shape);
+      const next = tensor(part.slice(), t.shape);
       if ('write' in v) v.write(next); else v.assign(next);
     });
   });

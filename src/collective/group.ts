@@ -29,10 +29,17 @@ export class CollectiveGroup {
     return this.destroyed;
   }
 
-  /** Element-wise sum over the group's ranks (blocking). */
-  allReduceSum(data: Float64Array): Float64Array {
+  /**
+   * Element-wise sum over the group's ranks (blocking), in the precision of `data`. Float32
+   * goes through the transport's `allReduceSumFloat32` when it has one, else through float64.
+   */
+  allReduceSum(data: Float64Array): Float64Array;
+  allReduceSum(data: Float32Array): Float32Array;
+  allReduceSum(data: Float64Array | Float32Array): Float64Array | Float32Array {
     if (this.destroyed) throw new CollectiveError('collective on a destroyed group');
-    const out = this.transport.allReduceSum(data);
+    const t = this.transport;
+    const out = data instanceof Float64Array ? t.allReduceSum(data)
+      : t.allReduceSumFloat32 ? t.allReduceSumFloat32(data) : Float32Array.from(t.allReduceSum(Float64Array.from(data)));
     if (out.length !== data.length) {
       throw new CollectiveError(`transport returned ${out.length} values for ${data.length}`);
     }

@@ -2,13 +2,16 @@
  * The TCP transport for processes on one or many hosts, configured like torch.distributed
  * (`MASTER_ADDR`, `MASTER_PORT`, `RANK`, `WORLD_SIZE`, plus the shared token in
  * `TFJS_NORMS_TOKEN`). A helper worker thread owns the sockets (tcp_worker.ts); the compute
- * thread hands it each array through shared memory and blocks in `Atomics.wait` until the
- * result or an error is there.
+ * thread hands it each array through shared memory (tcp_mailbox.ts) and blocks in
+ * `Atomics.wait` until the result or an error is there. Ranks authenticate each other without
+ * sending the token, and every frame is sealed to its connection (tcp_protocol.ts).
  */
 import type {Worker} from 'node:worker_threads';
 import {CollectiveGroup, init} from './group.js';
 import {rendezvousFromEnv} from './env.js';
-import {MAILBOX, tcpWorkerMain, type TcpWorkerData} from './tcp_worker.js';
+import {tcpMailbox, type TcpMailbox} from './tcp_mailbox.js';
+import {tcpProtocol} from './tcp_protocol.js';
+import {tcpWorkerMain, type TcpWorkerData} from './tcp_worker.js';
 import {nodeBuiltin} from './node_builtin.js';
 import {CollectiveError, SingleProcessTransport, type CollectiveTransport} from './transport.js';
 
@@ -17,23 +20,29 @@ export interface TcpOptions {
   worldSize: number;
   masterAddr: string;
   masterPort: number;
-  /** Shared secret every rank presents to rank 0. */
+  /** Shared secret of every rank; it never travels on the wire. */
   token: string;
   /** Rendezvous and per-collective timeout. Default 60000. */
   timeoutMs?: number;
-  /** Largest array (in bytes of float64) one all-reduce may carry. Default 64 MiB. */
+  /** Largest array (in bytes) one all-reduce may carry. Default 64 MiB. */
   maxMessageBytes?: number;
+  /** How long a connection may take to authenticate. Default min(5000, timeoutMs). */
+  handshakeTimeoutMs?: number;
+  /** Rank 0: most connections mid-handshake at once (the oldest is dropped). Default max(64, 2·worldSize). */
+  maxPendingConnections?: number;
 }
+
+/** How much longer the compute thread waits than the network thread, whose errors say more. */
+const GRACE_MS = 2000;
 
 export class TcpTransport implements CollectiveTransport {
   readonly rank: number;
   readonly worldSize: number;
-  private readonly ctl: Int32Array;
-  private readonly data: Float64Array;
-  private readonly message: Uint8Array;
+  private readonly box: TcpMailbox;
   private readonly worker: Worker;
   private readonly timeoutMs: number;
   private readonly maxMessageBytes: number;
+  private seq = 0;
   private closed = false;
 
   constructor(opts: TcpOptions) {
@@ -41,74 +50,114 @@ export class TcpTransport implements CollectiveTransport {
     this.worldSize = opts.worldSize;
     this.timeoutMs = opts.timeoutMs ?? 60000;
     this.maxMessageBytes = opts.maxMessageBytes ?? 64 * 1024 * 1024;
-    const mailbox = new SharedArrayBuffer(MAILBOX.DATA_OFFSET + this.maxMessageBytes);
-    this.ctl = new Int32Array(mailbox, 0, 4);
-    this.data = new Float64Array(mailbox, MAILBOX.DATA_OFFSET);
-    this.message = new Uint8Array(mailbox, MAILBOX.MESSAGE_OFFSET, MAILBOX.MESSAGE_BYTES);
+    this.box = tcpMailbox(this.maxMessageBytes);
     const workerData: TcpWorkerData = {
       rank: opts.rank, worldSize: opts.worldSize, masterAddr: opts.masterAddr,
       masterPort: opts.masterPort, token: opts.token, timeoutMs: this.timeoutMs,
-      maxMessageBytes: this.maxMessageBytes, mailbox,
+      maxMessageBytes: this.maxMessageBytes, mailbox: this.box.buffer,
+      handshakeMs: opts.handshakeTimeoutMs ?? Math.min(5000, this.timeoutMs),
+      maxPending: opts.maxPendingConnections ?? Math.max(64, 2 * opts.worldSize),
     };
     // Started from source so that the same code serves the ESM and CommonJS builds; the shim
     // stands in for the name-keeping helper some transpilers insert.
-    const code = `const __name = (f) => f;\n(${tcpWorkerMain.toString()})();`;
+    const code = `const __name = (f) => f;\n(${tcpWorkerMain.toString()})((${tcpProtocol.toString()})(require('node:crypto')), ` +
+      `(${tcpMailbox.toString()})(require('node:worker_threads').workerData.mailbox));`;
     const {Worker: WorkerClass} = nodeBuiltin<typeof import('node:worker_threads')>('node:worker_threads', 'the TCP transport');
     this.worker = new WorkerClass(code, {eval: true, workerData});
     this.worker.unref();
-    this.worker.on('error', (e) => this.fail(`the network thread crashed: ${e.message}`));
-    this.waitWhile(MAILBOX.CONNECTING, this.timeoutMs + 2000, 'the rendezvous');
+    // Seen only when this thread is not blocked; the network thread records its own crashes.
+    this.worker.on('error', (e) => this.box.fail(`rank ${this.rank}: the network thread crashed: ${e.message}`));
+    this.wait(this.box.S.CONNECTING, `the rendezvous at ${opts.masterAddr}:${opts.masterPort}`);
   }
 
   allReduceSum(data: Float64Array): Float64Array {
-    if (this.closed) throw new CollectiveError(`rank ${this.rank}: allReduceSum on a closed transport`);
+    return this.reduce(data, this.box.data) as Float64Array;
+  }
+
+  allReduceSumFloat32(data: Float32Array): Float32Array {
+    return this.reduce(data, this.box.data32) as Float32Array;
+  }
+
+  /** Posts `data` to the network thread through `area` (its type's view of the mailbox). */
+  private reduce(data: Float64Array | Float32Array, area: Float64Array | Float32Array): Float64Array | Float32Array {
     this.throwIfFailed();
+    if (this.closed) throw new CollectiveError(`rank ${this.rank}: allReduceSum on a closed transport`);
+    const {S, W, ctl} = this.box;
+    const seq = this.seq;
     if (data.byteLength > this.maxMessageBytes) {
-      throw new CollectiveError(`all-reduce of ${data.byteLength} bytes exceeds maxMessageBytes ` +
-        `(${this.maxMessageBytes}; set TFJS_NORMS_MAX_MESSAGE_BYTES on every rank)`);
+      this.failGroup(`rank ${this.rank}: all-reduce #${seq} of ${data.length} values (${data.byteLength} bytes) exceeds ` +
+        `the message limit of ${this.maxMessageBytes} bytes: set TFJS_NORMS_MAX_MESSAGE_BYTES (or maxMessageBytes) ` +
+        `to at least ${data.byteLength} on every rank`);
     }
-    this.data.set(data);
-    Atomics.store(this.ctl, MAILBOX.LENGTH, data.length);
-    // READY -> BUSY unless the network thread has just marked the group failed.
-    if (Atomics.compareExchange(this.ctl, MAILBOX.STATE, MAILBOX.READY, MAILBOX.BUSY) !== MAILBOX.READY) {
+    area.set(data);
+    Atomics.store(ctl, W.LENGTH, data.length);
+    Atomics.store(ctl, W.FLOAT32, area === this.box.data32 ? 1 : 0);
+    // READY -> BUSY unless the group has just failed.
+    if (!this.box.move(S.READY, S.BUSY)) {
       this.throwIfFailed();
       throw new CollectiveError(`rank ${this.rank}: the transport is not ready`);
     }
-    Atomics.add(this.ctl, MAILBOX.REQUESTS, 1);
-    Atomics.notify(this.ctl, MAILBOX.REQUESTS);
-    this.waitWhile(MAILBOX.BUSY, this.timeoutMs + 2000, 'an all-reduce');
-    const out = Float64Array.from(this.data.subarray(0, data.length));
-    Atomics.store(this.ctl, MAILBOX.STATE, MAILBOX.READY);
+    this.seq++;
+    Atomics.add(ctl, W.REQUESTS, 1);
+    Atomics.notify(ctl, W.REQUESTS);
+    this.wait(S.BUSY, `all-reduce #${seq}`);
+    const out = area.slice(0, data.length);
+    Atomics.store(ctl, W.STATE, S.READY);
     return out;
   }
 
+  /** Closes the transport; the others learn it at once (rank 0 or a rank that left). */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    Atomics.store(this.ctl, MAILBOX.REQUESTS, -1);
-    Atomics.notify(this.ctl, MAILBOX.REQUESTS);
+    this.signal(-1);
   }
 
-  /** Blocks while the mailbox is in `state`; throws on failure or after `ms`. */
-  private waitWhile(state: number, ms: number, what: string): void {
-    const deadline = Date.now() + ms;
-    for (let spin = 0; spin < 2000 && Atomics.load(this.ctl, MAILBOX.STATE) === state; spin++) { /* spin */ }
-    while (Atomics.load(this.ctl, MAILBOX.STATE) === state) {
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) this.fail(`rank ${this.rank}: timed out after ${ms} ms in ${what}`);
-      Atomics.wait(this.ctl, MAILBOX.STATE, state, remaining);
+  /** Tells the network thread the transport is closed (-1) or failed here (-2). */
+  private signal(value: number): void {
+    const {ctl, W} = this.box;
+    for (let now = Atomics.load(ctl, W.REQUESTS); now >= 0; now = Atomics.load(ctl, W.REQUESTS)) {
+      if (Atomics.compareExchange(ctl, W.REQUESTS, now, value) === now) break;
+    }
+    Atomics.notify(ctl, W.REQUESTS);
+    // Until the goodbye (or the failure) is on its way, so that a process exiting right after
+    // still tells the others; bounded, in case the network thread is gone.
+    const deadline = Date.now() + 1000;
+    while (Atomics.load(ctl, W.STOPPED) === 0 && Date.now() < deadline) {
+      Atomics.wait(ctl, W.STOPPED, 0, Math.max(1, deadline - Date.now()));
+    }
+  }
+
+  /** Blocks while the mailbox is in `state`; throws on failure or after the timeout. */
+  private wait(state: number, what: string): void {
+    const {ctl, W} = this.box;
+    const t0 = Date.now();
+    const limit = this.timeoutMs + GRACE_MS;
+    for (let spin = 0; spin < 2000 && Atomics.load(ctl, W.STATE) === state; spin++) { /* spin */ }
+    while (Atomics.load(ctl, W.STATE) === state) {
+      const elapsed = Date.now() - t0;
+      if (elapsed >= limit) {
+        this.failGroup(`rank ${this.rank}: timed out after ${elapsed} ms in ${what} (limit ${this.timeoutMs} ms): ` +
+          'no answer from its network thread or rank 0');
+      }
+      Atomics.wait(ctl, W.STATE, state, limit - elapsed);
     }
     this.throwIfFailed();
   }
 
+  /** Throws the group's failure if the mailbox is failed (a result waiting to be read is kept). */
   private throwIfFailed(): void {
-    if (Atomics.load(this.ctl, MAILBOX.STATE) !== MAILBOX.FAILED) return;
-    const len = Atomics.load(this.ctl, MAILBOX.MESSAGE_LENGTH);
-    throw new CollectiveError(`the collective group failed: ${new TextDecoder().decode(this.message.slice(0, len))}`);
+    const {ctl, W, S} = this.box;
+    if (Atomics.load(ctl, W.STATE) === S.DONE) return;
+    const error = this.box.error();
+    if (error !== null) throw new CollectiveError(`the collective group failed: ${error}`);
   }
 
-  private fail(message: string): never {
-    this.close();
+  /** Fails the group from this side (every live rank is told), then throws. */
+  private failGroup(message: string): never {
+    if (this.box.fail(message)) this.signal(-2);
+    this.closed = true;
+    this.throwIfFailed();
     throw new CollectiveError(message);
   }
 }

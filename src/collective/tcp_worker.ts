@@ -3,17 +3,20 @@
  * thread can block in `Atomics.wait` while sockets make progress.
  *
  * `tcpWorkerMain` is started from its source text (`new Worker(code, {eval: true})`), so it
- * must stay self-contained: everything it uses is defined inside it or `require`d from Node.
+ * must stay self-contained: it uses its arguments (the protocol of tcp_protocol.ts and the
+ * mailbox of tcp_mailbox.ts) and what it `require`s from Node.
  *
- * Rank 0's worker hosts the rendezvous on MASTER_ADDR:MASTER_PORT; the others connect to it and
- * present the shared token. An all-reduce sends each rank's array to rank 0, which sums the
- * arrays in rank order and sends the result back. Frames: 12-byte header (magic 'TFNM', type,
- * payload length) and a payload bounded by `maxMessageBytes` (1 KiB before a peer is
- * authenticated); anything else closes the connection.
- *
- * Mailbox (SharedArrayBuffer): Int32 words [STATE, LENGTH, REQUESTS, MESSAGE_LENGTH], then the
- * error message bytes, then the float64 data.
+ * Rank 0's thread hosts the rendezvous on MASTER_ADDR:MASTER_PORT; the others connect to it and
+ * authenticate mutually (see tcp_protocol.ts). Rank 0 drops connections that have not
+ * authenticated within `handshakeMs`, keeps at most `maxPending` of them (the oldest goes
+ * first), and stops listening once every rank has joined. An all-reduce sends each rank's
+ * array to rank 0, which sums the arrays in rank order and sends the result back. Any failure
+ * is recorded in the mailbox (sticky, first cause wins) and sent to every live rank. Arrays
+ * are float64 or float32, summed in their own precision.
  */
+import type {TcpMailbox} from './tcp_mailbox.js';
+import type {TcpProtocol} from './tcp_protocol.js';
+
 export interface TcpWorkerData {
   rank: number;
   worldSize: number;
@@ -22,308 +25,448 @@ export interface TcpWorkerData {
   token: string;
   timeoutMs: number;
   maxMessageBytes: number;
+  /** Deadline for a connection's handshake. */
+  handshakeMs: number;
+  /** Rank 0: most connections that may be mid-handshake at once. */
+  maxPending: number;
   mailbox: SharedArrayBuffer;
 }
 
-/** Mailbox layout, shared by both sides. */
-export const MAILBOX = {
-  STATE: 0, LENGTH: 1, REQUESTS: 2, MESSAGE_LENGTH: 3,
-  MESSAGE_OFFSET: 16, MESSAGE_BYTES: 1024, DATA_OFFSET: 16 + 1024,
-  // STATE values.
-  CONNECTING: 0, READY: 1, BUSY: 2, DONE: 3, FAILED: 4,
-} as const;
-
-export function tcpWorkerMain(): void {
+export function tcpWorkerMain(P: TcpProtocol, box: TcpMailbox): void {
   /* eslint-disable @typescript-eslint/no-require-imports */
   const {workerData} = require('node:worker_threads') as typeof import('node:worker_threads');
   const net = require('node:net') as typeof import('node:net');
-  const crypto = require('node:crypto') as typeof import('node:crypto');
   /* eslint-enable @typescript-eslint/no-require-imports */
+  type Socket = import('node:net').Socket;
+  type Session = ReturnType<TcpProtocol['session']>;
   const cfg = workerData as TcpWorkerData;
-  const M = {
-    STATE: 0, LENGTH: 1, REQUESTS: 2, MESSAGE_LENGTH: 3, MESSAGE_OFFSET: 16, MESSAGE_BYTES: 1024,
-    DATA_OFFSET: 16 + 1024, READY: 1, BUSY: 2, DONE: 3, FAILED: 4,
-  };
-  const ctl = new Int32Array(cfg.mailbox, 0, 4);
-  const messageBytes = new Uint8Array(cfg.mailbox, M.MESSAGE_OFFSET, M.MESSAGE_BYTES);
-  const data = new Float64Array(cfg.mailbox, M.DATA_OFFSET);
-  const MAGIC = 0x54464e4d;
-  const HEADER = 12;
-  const T = {HELLO: 1, WELCOME: 2, CONTRIB: 3, RESULT: 4, ERROR: 5, BYE: 6};
-  const HELLO_LIMIT = 1024;
-  let failed = false;
-  let closing = false;
+  const {T} = P;
+  const {W, S, ctl} = box;
+  const me = `rank ${cfg.rank}`;
+  const where = `${cfg.masterAddr}:${cfg.masterPort}`;
+  const startedAt = Date.now();
+  // An all-reduce payload: sequence number, 1 if float32 else 0 (two uint32), then the values.
+  const ARRAY_HEADER = 8;
+  const sealedLimit = cfg.maxMessageBytes + ARRAY_HEADER + P.TAG;
+  let key: Buffer;
+  let stopped = false;
+  /** Whether this thread recorded the failure (else the compute thread did). */
+  let failedHere = false;
 
-  const digest = (s: string) => crypto.createHash('sha256').update(s).digest();
-  const tokenDigest = digest(cfg.token);
+  const fail = (message: string) => { if (box.fail(message)) failedHere = true; };
+  process.on('uncaughtException', (e) => {
+    fail(`${me}: the network thread crashed: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(1);
+  });
+  process.on('exit', () => { if (!stopped) fail(`${me}: the network thread stopped unexpectedly`); });
 
-  function frame(type: number, payload: Buffer): Buffer {
-    const h = Buffer.alloc(HEADER);
-    h.writeUInt32BE(MAGIC, 0);
-    h.writeUInt8(type, 4);
-    h.writeUInt32BE(payload.length, 8);
-    return Buffer.concat([h, payload]);
-  }
+  const sockets = new Set<Socket>();
+  let server: import('node:net').Server | null = null;
+  const timers: Array<ReturnType<typeof setTimeout>> = [];
 
-  function arrayFrame(type: number, seq: number, values: Float64Array): Buffer {
-    const p = Buffer.alloc(4 + values.length * 8);
-    p.writeUInt32BE(seq >>> 0, 0);
-    Buffer.from(values.buffer, values.byteOffset, values.byteLength).copy(p, 4);
-    return frame(type, p);
-  }
-
-  function readArray(payload: Buffer): {seq: number; values: Float64Array} {
-    const seq = payload.readUInt32BE(0);
-    const values = new Float64Array((payload.length - 4) / 8);
-    payload.copy(Buffer.from(values.buffer), 0, 4);
-    return {seq, values};
-  }
-
-  /** Splits a byte stream into frames; calls `bad` (and stops) on anything malformed. */
-  function reader(limit: () => number, onFrame: (type: number, payload: Buffer) => void,
-                  bad: (why: string) => void): (chunk: Buffer) => void {
-    let buf: Buffer = Buffer.alloc(0);
-    let dead = false;
-    return (chunk: Buffer) => {
-      if (dead) return;
-      buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-      while (buf.length >= HEADER) {
-        const magic = buf.readUInt32BE(0);
-        const type = buf.readUInt8(4);
-        const len = buf.readUInt32BE(8);
-        if (magic !== MAGIC) { dead = true; bad('bad magic (not a tfjs-norms peer)'); return; }
-        if (type < T.HELLO || type > T.BYE) { dead = true; bad(`unknown frame type ${type}`); return; }
-        if (len > limit()) { dead = true; bad(`frame of ${len} bytes exceeds the limit of ${limit()}`); return; }
-        if (buf.length < HEADER + len) return;
-        const payload = buf.subarray(HEADER, HEADER + len);
-        buf = buf.subarray(HEADER + len);
-        onFrame(type, payload);
-        if (dead) return;
-      }
+  /**
+   * Flushes what is queued on every socket (a goodbye or the failure), closes them, tells the
+   * compute thread (which waits for it in close()), and ends the thread.
+   */
+  function stop(): void {
+    if (stopped) return;
+    stopped = true;
+    for (const t of timers) clearTimeout(t);
+    server?.close();
+    let left = sockets.size + 1;
+    const flushed = () => {
+      if (--left > 0) return;
+      Atomics.store(ctl, W.STOPPED, 1);
+      Atomics.notify(ctl, W.STOPPED);
     };
+    for (const s of sockets) s.end(flushed);
+    flushed();
+    setTimeout(() => { left = 1; flushed(); process.exit(0); }, 500).unref();
   }
 
-  // --- the compute thread's side of the mailbox ---
-
-  let deferredFailure: string | null = null;
-  function publishFailure(message: string): void {
-    if (failed) return;
-    // A result the compute thread has not picked up yet stays valid (e.g. a peer exiting right
-    // after the last collective): the failure then applies from the next request on.
-    if (Atomics.load(ctl, M.STATE) === M.DONE) {
-      deferredFailure ??= message;
-      return;
-    }
-    failed = true;
-    const bytes = Buffer.from(message, 'utf8').subarray(0, M.MESSAGE_BYTES);
-    messageBytes.set(bytes);
-    Atomics.store(ctl, M.MESSAGE_LENGTH, bytes.length);
-    Atomics.store(ctl, M.STATE, M.FAILED);
-    Atomics.notify(ctl, M.STATE);
+  type Values = Float64Array | Float32Array;
+  function arrayPayload(seq: number, values: Values): Buffer {
+    const p = Buffer.alloc(ARRAY_HEADER + values.byteLength);
+    p.writeUInt32BE(seq >>> 0, 0);
+    p.writeUInt32BE(values instanceof Float32Array ? 1 : 0, 4);
+    Buffer.from(values.buffer, values.byteOffset, values.byteLength).copy(p, ARRAY_HEADER);
+    return p;
   }
 
-  function publishResult(values: Float64Array): void {
-    data.set(values);
-    Atomics.store(ctl, M.STATE, M.DONE);
-    Atomics.notify(ctl, M.STATE);
+  function readArray(payload: Buffer): {seq: number; values: Values} | null {
+    if (payload.length < ARRAY_HEADER) return null;
+    const float32 = payload.readUInt32BE(4);
+    const bytes = float32 === 1 ? 4 : float32 === 0 ? 8 : 0;
+    if (bytes === 0 || (payload.length - ARRAY_HEADER) % bytes !== 0) return null;
+    const n = (payload.length - ARRAY_HEADER) / bytes;
+    const values = bytes === 4 ? new Float32Array(n) : new Float64Array(n);
+    payload.copy(Buffer.from(values.buffer), 0, ARRAY_HEADER);
+    return {seq: payload.readUInt32BE(0), values};
   }
 
-  /** Calls `onRequest` with each array the compute thread posts. */
-  function serveRequests(onRequest: (seq: number, values: Float64Array) => void): void {
-    let seen = Atomics.load(ctl, M.REQUESTS);
+  function publishResult(values: Values): void {
+    if (Atomics.load(ctl, W.STATE) !== S.BUSY) return;
+    box.view().set(values);
+    box.move(S.BUSY, S.DONE);
+  }
+
+  /**
+   * Calls `onRequest` with each array the compute thread posts; `onEnd(message)` once it closes
+   * the transport (message null) or fails the group itself (its message).
+   */
+  function serveRequests(onRequest: (seq: number, values: Values) => void,
+                         onEnd: (message: string | null) => void): void {
+    let seen = Atomics.load(ctl, W.REQUESTS);
     const wait = () => {
       const w = (Atomics as unknown as {waitAsync(a: Int32Array, i: number, v: number):
-        {async: boolean; value: Promise<string> | string}}).waitAsync(ctl, M.REQUESTS, seen);
+        {async: boolean; value: Promise<string> | string}}).waitAsync(ctl, W.REQUESTS, seen);
       const next = () => {
-        if (failed || closing) return;
-        const now = Atomics.load(ctl, M.REQUESTS);
-        if (now === -1) { closing = true; shutdown(); return; }
+        if (stopped) return;
+        const now = Atomics.load(ctl, W.REQUESTS);
+        if (now < 0) {
+          const error = box.error();
+          onEnd(error !== null && !failedHere ? error : null);
+          return;
+        }
         if (now !== seen) {
           seen = now;
-          if (deferredFailure !== null) { publishFailure(deferredFailure); return; }
-          const len = Atomics.load(ctl, M.LENGTH);
-          onRequest(now - 1, Float64Array.from(data.subarray(0, len)));
+          if (box.error() === null) onRequest(now - 1, box.view().slice(0, Atomics.load(ctl, W.LENGTH)));
         }
         wait();
       };
       if (w.async) void (w.value as Promise<string>).then(next); else next();
     };
-    wait();
+    // The compute thread may have closed the transport while the key was being derived.
+    if (Atomics.load(ctl, W.REQUESTS) < 0) onEnd(null); else wait();
   }
 
-  const sockets = new Set<import('node:net').Socket>();
-  let server: import('node:net').Server | null = null;
-  /** Closes every socket (a joined rank says goodbye first when closing) and ends the thread. */
-  function shutdown(): void {
-    clearTimeout(rendezvousTimer);
-    for (const s of sockets) {
-      if (closing && cfg.rank !== 0) s.end(frame(T.BYE, Buffer.alloc(0)));
-      else s.destroy();
-    }
-    server?.close();
-    setTimeout(() => process.exit(0), 200).unref();
-  }
+  // The rendezvous deadline; `pendingDetail` says what was still missing.
+  let pendingDetail = () => '';
+  timers.push(setTimeout(() => {
+    fail(`${me}: rendezvous at ${where} did not complete within ${Date.now() - startedAt} ms ` +
+      `(limit ${cfg.timeoutMs} ms)${pendingDetail()}`);
+    stop();
+  }, cfg.timeoutMs));
 
-  function ready(): void {
-    Atomics.store(ctl, M.STATE, M.READY);
-    Atomics.notify(ctl, M.STATE);
-  }
-
-  const rendezvousTimer = setTimeout(() => {
-    publishFailure(`rank ${cfg.rank}: rendezvous at ${cfg.masterAddr}:${cfg.masterPort} did not complete ` +
-      `within ${cfg.timeoutMs} ms${rejections.length ? ` (rejected: ${rejections.join('; ')})` : ''}`);
-    shutdown();
-  }, cfg.timeoutMs);
-  const rejections: string[] = [];
-
-  if (cfg.rank === 0) {
-    // --- the hub ---
-    const peers = new Map<number, import('node:net').Socket>();
-    let started = false;
-    let pending: Array<Float64Array | null> = [];
-    let pendingSeq = -1;
-    let collectiveTimer: ReturnType<typeof setTimeout> | null = null;
-
-    const broadcastError = (message: string) => {
-      const f = frame(T.ERROR, Buffer.from(message, 'utf8'));
-      for (const s of peers.values()) s.end(f);
-      publishFailure(message);
-      shutdown();
+  function hub(): void {
+    const peers = new Map<number, {socket: Socket; session: Session; addr: string}>();
+    /** Connections still in their handshake, oldest first. */
+    const pending = new Set<Socket>();
+    const rejections: string[] = [];
+    let rejected = 0;
+    let joined = false;
+    const note = (why: string) => {
+      rejected++;
+      rejections.push(why);
+      if (rejections.length > 5) rejections.shift();
+    };
+    pendingDetail = () => {
+      const missing = Array.from({length: cfg.worldSize - 1}, (_, i) => i + 1).filter((r) => !peers.has(r));
+      return `: waiting for rank(s) ${missing.join(', ')}` +
+        (rejected ? `; rejected ${rejected} connection(s), last: ${rejections.join('; ')}` : '');
     };
 
-    const contribute = (rank: number, seq: number, values: Float64Array) => {
-      if (failed) return;
-      if (pendingSeq === -1) {
-        pendingSeq = seq;
-        pending = new Array(cfg.worldSize).fill(null);
+    // The all-reduce in progress.
+    let slots: Array<Values | null> = [];
+    let slotSeq = -1;
+    let unflushed: Values | null = null;
+    let collectiveTimer: ReturnType<typeof setTimeout> | undefined;
+
+    /** Fails the group: tells every peer why, records it, stops. */
+    const groupFail = (message: string) => {
+      if (stopped) return;
+      // A sum already on its way to the peers is rank 0's valid result too.
+      if (unflushed) publishResult(unflushed);
+      for (const p of peers.values()) p.socket.write(p.session.seal(T.ERROR, Buffer.from(message, 'utf8')));
+      fail(message);
+      clearTimeout(collectiveTimer);
+      stop();
+    };
+
+    const contribute = (rank: number, seq: number, values: Values) => {
+      if (stopped) return;
+      if (slotSeq === -1) {
+        slotSeq = seq;
+        slots = new Array(cfg.worldSize).fill(null);
+        const t0 = Date.now();
         collectiveTimer = setTimeout(() => {
-          const missing = pending.map((p, r) => (p === null ? r : -1)).filter((r) => r >= 0);
-          broadcastError(`timed out after ${cfg.timeoutMs} ms in all-reduce #${pendingSeq} waiting for rank(s) ${missing.join(', ')}`);
+          const missing = slots.map((p, r) => (p === null ? r : -1)).filter((r) => r >= 0);
+          groupFail(`timed out after ${Date.now() - t0} ms (limit ${cfg.timeoutMs} ms) in all-reduce ` +
+            `#${slotSeq} waiting for rank(s) ${missing.join(', ')}`);
         }, cfg.timeoutMs);
       }
-      if (seq !== pendingSeq || pending[rank] !== null) {
-        broadcastError(`collective mismatch: rank ${rank} sent all-reduce #${seq} while #${pendingSeq} is in progress`);
-        return;
+      if (seq !== slotSeq || slots[rank] !== null) {
+        return groupFail(`collective mismatch: rank ${rank} sent all-reduce #${seq} while #${slotSeq} is in progress`);
       }
-      const first = pending.find((p) => p !== null);
-      if (first && first.length !== values.length) {
-        broadcastError(`collective mismatch in all-reduce #${seq}: rank ${rank} sent ${values.length} values, ` +
-          `rank ${pending.indexOf(first)} sent ${first.length}`);
-        return;
+      const first = slots.findIndex((p) => p !== null);
+      const sameType = first < 0 || (slots[first] instanceof Float32Array) === (values instanceof Float32Array);
+      const kind = (v: Values) => `${v.length}${sameType ? '' : v instanceof Float32Array ? ' float32' : ' float64'} values`;
+      if (first >= 0 && (!sameType || slots[first]!.length !== values.length)) {
+        return groupFail(`collective mismatch in all-reduce #${seq}: rank ${rank} sent ${kind(values)}, ` +
+          `rank ${first} sent ${kind(slots[first]!)}`);
       }
-      pending[rank] = values;
-      if (pending.some((p) => p === null)) return;
-      clearTimeout(collectiveTimer!);
-      const sum = new Float64Array(values.length);
-      for (const p of pending) for (let i = 0; i < sum.length; i++) sum[i] += p![i];
-      pendingSeq = -1;
-      const out = arrayFrame(T.RESULT, seq, sum);
-      let unflushed = peers.size;
+      slots[rank] = values;
+      if (slots.some((p) => p === null)) return;
+      clearTimeout(collectiveTimer);
+      // In the arrays' own precision, in rank order: the same bits on every rank.
+      const sum = values instanceof Float32Array ? new Float32Array(values.length) : new Float64Array(values.length);
+      for (const p of slots) for (let i = 0; i < sum.length; i++) sum[i] += p![i];
+      slotSeq = -1;
+      slots = [];
       // Rank 0 returns only once every peer's result is handed to the OS, so that a rank 0
       // that exits right after its last collective cannot cut the others off.
-      if (unflushed === 0) publishResult(sum);
-      for (const s of peers.values()) s.write(out, () => { if (--unflushed === 0) publishResult(sum); });
+      const payload = arrayPayload(seq, sum);
+      let left = peers.size;
+      unflushed = sum;
+      const flushed = () => {
+        if (--left > 0) return;
+        unflushed = null;
+        publishResult(sum);
+      };
+      if (left === 0) { left = 1; flushed(); }
+      for (const p of peers.values()) p.socket.write(p.session.seal(T.RESULT, payload), flushed);
+    };
+
+    const allJoined = () => {
+      joined = true;
+      clearTimeout(timers[0]);
+      server?.close();
+      for (const s of pending) s.destroy();
+      pending.clear();
+      for (const p of peers.values()) p.socket.write(p.session.seal(T.WELCOME, Buffer.alloc(0)));
+      box.move(S.CONNECTING, S.READY);
     };
 
     server = net.createServer((socket) => {
+      if (stopped || joined) { socket.destroy(); return; }
+      if (pending.size >= cfg.maxPending) {
+        const oldest = pending.values().next().value!;
+        pending.delete(oldest);
+        oldest.destroy();
+        note(`dropped the oldest unauthenticated connection (more than ${cfg.maxPending} at once)`);
+      }
+      pending.add(socket);
       sockets.add(socket);
       socket.setNoDelay(true);
-      let rank = -1;
-      const who = () => (rank >= 0 ? `rank ${rank}` : `${socket.remoteAddress}:${socket.remotePort}`);
-      const reject = (why: string) => {
-        rejections.push(`${who()}: ${why}`);
-        socket.end(frame(T.ERROR, Buffer.from(`rejected by rank 0: ${why}`, 'utf8')));
-        socket.destroy();
+      const addr = `${socket.remoteAddress}:${socket.remotePort}`;
+      let phase = 0; // 0: HELLO expected, 1: PROOF expected, 2: authenticated peer
+      let claimed = -1;
+      let hello: Buffer = Buffer.alloc(0);
+      let nonce: Buffer = Buffer.alloc(0);
+      const who = () => (claimed >= 0 ? `${addr} (claims rank ${claimed})` : addr);
+      const drop = (why: string, reply: boolean) => {
+        note(`${who()}: ${why}`);
+        clearTimeout(deadline);
+        pending.delete(socket);
+        phase = -1;
+        if (reply) socket.end(P.frame(T.REJECT, `rejected by rank 0: ${why}`), () => socket.destroy());
+        else socket.destroy();
       };
-      const onData = reader(() => (rank >= 0 ? cfg.maxMessageBytes + 4 : HELLO_LIMIT), (type, payload) => {
-        if (rank < 0) {
-          if (type !== T.HELLO) return reject('expected a HELLO frame');
-          let hello: {rank?: unknown; worldSize?: unknown; token?: unknown};
-          try { hello = JSON.parse(payload.toString('utf8')); } catch { return reject('malformed HELLO'); }
-          if (typeof hello.token !== 'string' || !crypto.timingSafeEqual(digest(hello.token), tokenDigest)) {
-            return reject('wrong token');
+      const deadline = setTimeout(() => drop(`no handshake within ${cfg.handshakeMs} ms`, false), cfg.handshakeMs);
+
+      const onFrame = (type: number, head: Buffer, payload: Buffer) => {
+        if (phase === 0) {
+          if (type !== T.HELLO) return drop('expected a HELLO frame', true);
+          const m = P.parse(payload, ['v', 'rank', 'worldSize', 'nonce']);
+          if (typeof m === 'string') return drop(m, true);
+          const r = m.rank;
+          if (typeof r !== 'number' || !Number.isInteger(r) || r < 1 || r >= cfg.worldSize) {
+            return drop(`invalid rank ${JSON.stringify(r)} (world size ${cfg.worldSize})`, true);
           }
-          const r = hello.rank;
-          if (typeof r !== 'number' || !Number.isInteger(r) || r < 1 || r >= cfg.worldSize) return reject(`invalid rank ${String(r)}`);
-          if (hello.worldSize !== cfg.worldSize) return reject(`world size ${String(hello.worldSize)} != ${cfg.worldSize}`);
-          if (peers.has(r)) return reject(`rank ${r} already joined`);
-          rank = r;
-          peers.set(r, socket);
-          if (peers.size === cfg.worldSize - 1) {
-            started = true;
-            clearTimeout(rendezvousTimer);
-            for (const s of peers.values()) s.write(frame(T.WELCOME, Buffer.alloc(0)));
-            ready();
-          }
+          if (m.worldSize !== cfg.worldSize) return drop(`world size ${JSON.stringify(m.worldSize)} != ${cfg.worldSize}`, true);
+          if (peers.has(r)) return drop(`rank ${r} already joined`, true);
+          claimed = r;
+          hello = Buffer.from(payload);
+          const c = P.challenge(key, hello);
+          nonce = c.nonce;
+          phase = 1;
+          socket.write(P.frame(T.CHALLENGE, c.payload));
           return;
         }
-        if (type === T.CONTRIB) {
-          if ((payload.length - 4) % 8 !== 0) return broadcastError(`rank ${rank} sent a malformed all-reduce frame`);
-          const {seq, values} = readArray(payload);
-          contribute(rank, seq, values);
-        } else if (type === T.BYE) {
-          peers.delete(rank);
-          rank = -2;
-        } else {
-          broadcastError(`rank ${rank} sent an unexpected frame of type ${type}`);
+        if (phase === 1) {
+          if (type === T.REJECT) return drop(`wrong token: it could not verify rank 0's proof (${P.text(payload)})`, false);
+          if (type !== T.PROOF) return drop('expected a PROOF frame', true);
+          if (!P.verify(P.rankProof(key, hello, nonce), payload)) return drop('wrong token (its proof does not match)', true);
+          if (peers.has(claimed)) return drop(`rank ${claimed} already joined`, true);
+          clearTimeout(deadline);
+          pending.delete(socket);
+          peers.set(claimed, {socket, session: P.session(key, hello, nonce, true), addr});
+          phase = 2;
+          if (peers.size === cfg.worldSize - 1) allJoined();
+          return;
         }
-      }, (why) => {
-        if (rank >= 0) broadcastError(`rank ${rank} sent a malformed frame: ${why}`);
-        else reject(why);
-      });
-      socket.on('data', onData);
+        if (phase !== 2 || stopped) return;
+        const peer = `rank ${claimed} at ${addr}`;
+        if (type < P.FIRST_SEALED) return groupFail(`${peer} sent an unsealed frame (type ${type}) after the handshake`);
+        const body = peers.get(claimed)!.session.open(head, payload);
+        if (body === null) {
+          return groupFail(`a frame from ${peer} failed authentication (forged, tampered or replayed): ` +
+            'dropped the connection; the group cannot continue without it');
+        }
+        if (type === T.CONTRIB && joined) {
+          const a = readArray(body);
+          if (!a) return groupFail(`${peer} sent a malformed all-reduce frame`);
+          return contribute(claimed, a.seq, a.values);
+        }
+        if (type === T.ERROR || type === T.BYE) {
+          const why = type === T.BYE ? `rank ${claimed} left the group (destroy()); collectives cannot complete without it`
+            : P.text(body);
+          if (joined) return groupFail(why);
+          // Gone before the group formed: it may come back.
+          peers.delete(claimed);
+          phase = -1;
+          note(`${peer} left before the group formed: ${why}`);
+          socket.destroy();
+          return;
+        }
+        groupFail(`${peer} sent an unexpected frame (type ${type})`);
+      };
+      socket.on('data', P.reader((type) => (phase === 2 && type >= P.FIRST_SEALED ? sealedLimit : P.HANDSHAKE_LIMIT), onFrame,
+        (why) => {
+          if (phase !== 2) return drop(why, true);
+          groupFail(`rank ${claimed} at ${addr} sent a malformed frame: ${why}` +
+            (why.includes('exceeds') ? ' (TFJS_NORMS_MAX_MESSAGE_BYTES must be the same on every rank)' : ''));
+        }));
       socket.on('error', () => { /* handled by close */ });
       socket.on('close', () => {
+        clearTimeout(deadline);
+        pending.delete(socket);
         sockets.delete(socket);
-        if (rank >= 0 && peers.get(rank) === socket) {
-          peers.delete(rank);
-          if (started && !closing) broadcastError(`rank ${rank} disconnected (process gone?)`);
-        }
+        if (phase !== 2 || peers.get(claimed)?.socket !== socket) return;
+        peers.delete(claimed);
+        if (joined) groupFail(`rank ${claimed} at ${addr} closed the connection (process gone?)`);
+        else if (!stopped) note(`rank ${claimed} at ${addr} closed the connection before the group formed`);
       });
     });
-    server.on('error', (e) => publishFailure(`rank 0: cannot listen on ${cfg.masterAddr}:${cfg.masterPort}: ${e.message}`));
-    server.listen(cfg.masterPort, cfg.masterAddr, () => {
-      if (cfg.worldSize === 1) { clearTimeout(rendezvousTimer); started = true; ready(); }
+    server.on('error', (e) => {
+      fail(`${me}: cannot listen on ${where}: ${e.message}`);
+      stop();
     });
-    serveRequests((seq, values) => contribute(0, seq, values));
-  } else {
-    // --- a rank that joins rank 0 ---
-    let socket: import('node:net').Socket | null = null;
-    let welcomed = false;
+    server.listen(cfg.masterPort, cfg.masterAddr, () => { if (cfg.worldSize === 1) allJoined(); });
+    serveRequests((seq, values) => contribute(0, seq, values), (message) => {
+      if (message !== null) return groupFail(message);
+      for (const p of peers.values()) p.socket.write(p.session.seal(T.BYE, Buffer.alloc(0)));
+      stop();
+    });
+  }
+
+  function joiner(): void {
+    let socket: Socket | null = null;
+    let session: Session | null = null;
+    let joined = false;
+    let inFlight: {seq: number; length: number; float32: boolean} | null = null;
+    let lastAttempt = 'no connection yet';
+    pendingDetail = () => `; last attempt: ${lastAttempt}`;
+    /** A definite answer at the rendezvous (impostor, rejection): no more attempts. */
+    const giveUp = (message: string) => { fail(message); stop(); };
+
     const connect = () => {
-      if (failed) return;
+      if (stopped || box.error() !== null) return;
       const s = net.connect(cfg.masterPort, cfg.masterAddr);
+      sockets.add(s);
       s.setNoDelay(true);
-      let opened = false;
+      const hello = P.hello(cfg.rank, cfg.worldSize);
+      let phase = 0; // 0: CHALLENGE expected, 1: proof sent, 2: joined
+      let sess: Session | null = null;
+      let deadline: ReturnType<typeof setTimeout> | undefined;
       s.on('connect', () => {
-        opened = true;
-        socket = s;
-        sockets.add(s);
-        s.write(frame(T.HELLO, Buffer.from(JSON.stringify({rank: cfg.rank, worldSize: cfg.worldSize, token: cfg.token}))));
+        lastAttempt = `the listener at ${where} accepted the connection but did not complete the handshake`;
+        s.write(P.frame(T.HELLO, hello));
+        deadline = setTimeout(() => {
+          lastAttempt = `the listener at ${where} did not complete the handshake within ${cfg.handshakeMs} ms`;
+          s.destroy();
+        }, cfg.handshakeMs);
       });
-      s.on('data', reader(() => cfg.maxMessageBytes + 4, (type, payload) => {
-        if (type === T.WELCOME) {
-          welcomed = true;
-          clearTimeout(rendezvousTimer);
-          ready();
-        } else if (type === T.RESULT) {
-          publishResult(readArray(payload).values);
-        } else if (type === T.ERROR) {
-          publishFailure(payload.toString('utf8'));
-          shutdown();
+      const notRank0 = (why: string) => giveUp(`${me}: the listener at ${where} is not a tfjs-norms rank 0 (${why})`);
+      const onFrame = (type: number, head: Buffer, payload: Buffer) => {
+        if (stopped) return;
+        if (type === T.REJECT && phase < 2) {
+          return giveUp(`${me}: rejected at the rendezvous by the listener at ${where}: ${P.text(payload)}`);
         }
-      }, (why) => { publishFailure(`rank ${cfg.rank}: malformed frame from rank 0: ${why}`); shutdown(); }));
-      s.on('error', () => { /* handled by close */ });
+        if (phase === 0) {
+          if (type !== T.CHALLENGE) return notRank0(`it answered the handshake with frame type ${type}`);
+          const c = P.parse(payload, ['nonce', 'proof']);
+          if (typeof c === 'string') return notRank0(c);
+          const nonce = Buffer.from(c.nonce as string, 'hex');
+          if (!P.verify(P.hubProof(key, hello, nonce), Buffer.from(c.proof as string, 'hex'))) {
+            s.end(P.frame(T.REJECT, `rank ${cfg.rank} could not verify the proof of rank 0`));
+            return giveUp(`${me}: the listener at ${where} failed authentication: it could not prove that it ` +
+              'knows TFJS_NORMS_TOKEN (an impostor on the port, or rank 0 runs with another token); ' +
+              'nothing secret was sent to it');
+          }
+          clearTimeout(deadline);
+          sess = P.session(key, hello, nonce, false);
+          phase = 1;
+          s.write(P.frame(T.PROOF, P.rankProof(key, hello, nonce)));
+          return;
+        }
+        const body = type >= P.FIRST_SEALED ? sess!.open(head, payload) : null;
+        if (body === null) {
+          fail(`${me}: a frame from rank 0 at ${where} failed authentication (forged, tampered or replayed, ` +
+            `type ${type}): dropped the connection`);
+          return stop();
+        }
+        if (type === T.WELCOME && phase === 1) {
+          phase = 2;
+          joined = true;
+          socket = s;
+          session = sess;
+          clearTimeout(timers[0]);
+          box.move(S.CONNECTING, S.READY);
+        } else if (type === T.RESULT && phase === 2) {
+          const a = readArray(body);
+          if (!a || !inFlight || a.seq !== inFlight.seq || a.values.length !== inFlight.length ||
+              a.values instanceof Float32Array !== inFlight.float32) {
+            fail(`${me}: rank 0 sent a result that does not match all-reduce ` +
+              `#${inFlight?.seq ?? 'none'} (${a ? `#${a.seq}, ${a.values.length} values` : 'malformed'})`);
+            return stop();
+          }
+          inFlight = null;
+          publishResult(a.values);
+        } else if (type === T.ERROR) {
+          fail(P.text(body));
+          stop();
+        } else if (type === T.BYE) {
+          fail(`${me}: rank 0 closed the group (destroy()); collectives cannot complete without it`);
+          stop();
+        } else {
+          fail(`${me}: rank 0 at ${where} sent an unexpected frame (type ${type})`);
+          stop();
+        }
+      };
+      s.on('data', P.reader((type) => (phase > 0 && type >= P.FIRST_SEALED ? sealedLimit : P.HANDSHAKE_LIMIT), onFrame,
+        (why) => {
+          if (phase === 0) return notRank0(why);
+          fail(`${me}: malformed frame from rank 0 at ${where}: ${why}`);
+          stop();
+        }));
+      s.on('error', (e: NodeJS.ErrnoException) => { lastAttempt = `${e.code ?? e.message} from ${where}`; });
       s.on('close', () => {
+        clearTimeout(deadline);
         sockets.delete(s);
-        if (!opened && !welcomed) { setTimeout(connect, 50); return; } // rank 0 not listening yet
-        if (!closing) publishFailure(`rank ${cfg.rank}: lost the connection to rank 0 (process gone?)`);
+        if (stopped) return;
+        if (phase < 2) { // rank 0 not listening yet, or this attempt was dropped: try again
+          timers.push(setTimeout(connect, 100));
+          return;
+        }
+        fail(`${me}: rank 0 at ${where} closed the connection (process gone?)`);
+        stop();
       });
     };
     connect();
     serveRequests((seq, values) => {
-      if (socket === null || !welcomed) return publishFailure(`rank ${cfg.rank}: not connected`);
-      socket.write(arrayFrame(T.CONTRIB, seq, values));
+      if (!joined || socket === null || session === null) { fail(`${me}: not connected`); return stop(); }
+      inFlight = {seq, length: values.length, float32: values instanceof Float32Array};
+      socket.write(session.seal(T.CONTRIB, arrayPayload(seq, values)));
+    }, (message) => {
+      if (socket && session) socket.write(session.seal(message === null ? T.BYE : T.ERROR, Buffer.from(message ?? '', 'utf8')));
+      stop();
     });
   }
+
+  P.deriveKey(cfg.token).then((k) => {
+    key = k;
+    if (stopped) return;
+    if (cfg.rank === 0) hub(); else joiner();
+  }, (e: Error) => { fail(`${me}: cannot derive the key from TFJS_NORMS_TOKEN: ${e.message}`); stop(); });
 }

@@ -12,6 +12,12 @@ export interface CollectiveTransport {
   readonly worldSize: number;
   /** Element-wise sum of `data` over all ranks; every rank gets the same result. */
   allReduceSum(data: Float64Array): Float64Array;
+  /**
+   * Optional: the same for float32 (half the bytes; summed in float32, in rank order, so every
+   * rank still gets the same result). `CollectiveGroup` goes through `allReduceSum` when a
+   * transport lacks it.
+   */
+  allReduceSumFloat32?(data: Float32Array): Float32Array;
   /** Releases the transport's resources; collectives afterwards throw. */
   close(): void;
 }
@@ -33,6 +39,11 @@ export class SingleProcessTransport implements CollectiveTransport {
   allReduceSum(data: Float64Array): Float64Array {
     if (this.closed) throw new CollectiveError('allReduceSum on a closed transport');
     return Float64Array.from(data);
+  }
+
+  allReduceSumFloat32(data: Float32Array): Float32Array {
+    if (this.closed) throw new CollectiveError('allReduceSum on a closed transport');
+    return Float32Array.from(data);
   }
 
   close(): void {

@@ -105,6 +105,9 @@ test('the browser bundle defines the global tfnorms on top of the global tf', ()
   const tfnorms = (context as unknown as {tfnorms: {groupNorm: (x: unknown, o: unknown) => {shape: number[]}}}).tfnorms;
   expect(typeof tfnorms.groupNorm).toBe('function');
   expect(tfnorms.groupNorm(tf.ones([2, 4, 4]), {groups: 2}).shape).toEqual([2, 4, 4]);
+  // One bundle for every backend: the webgl and webgpu kernels are registered too.
+  expect(tf.getKernel('NormsApply', 'webgl')).toBeDefined();
+  expect(tf.getKernel('NormsApply', 'webgpu')).toBeDefined();
 });
 
 test('tfjs-norms/wasm registers the wasm kernels (CommonJS and ESM), with type declarations', () => {

@@ -73,10 +73,82 @@ export function elementsPerSlot(c: FixtureCase): number {
   }
 }
 
+/**
+ * Checks on tensors made inside `tf.tidy`, read after it: synchronously (`readSync`, cpu, webgl,
+ * wasm, tensorflow) or with `await data()` (`read`): WebGPU's synchronous read-back does not work
+ * in headless Chromium here. The tensors are kept until read, then disposed.
+ */
+export class Deferred {
+  private items: Array<[tfType.Tensor, (v: ArrayLike<number>) => string[]]> = [];
+  constructor(private readonly tf: TF) {}
+
+  /** Runs `check` on the values of `t` once they are read. */
+  on(t: tfType.Tensor, check: (v: ArrayLike<number>) => string[]): void {
+    this.items.push([this.tf.keep(t), check]);
+  }
+
+  /** `compare(name, values of t, expected, ...)` once read. */
+  compare(name: string, t: tfType.Tensor, expected: FixtureTensor, rtol = 1e-4, atol = 1e-4, absFloor = 0): void {
+    this.on(t, (v) => compare(name, v, expected, rtol, atol, absFloor));
+  }
+
+  readSync(): string[] {
+    try {
+      return this.items.flatMap(([t, check]) => check(t.dataSync() as ArrayLike<number>));
+    } finally {
+      this.dispose();
+    }
+  }
+
+  async read(): Promise<string[]> {
+    try {
+      const bad: string[] = [];
+      for (const [t, check] of this.items) bad.push(...check(await t.data() as ArrayLike<number>));
+      return bad;
+    } finally {
+      this.dispose();
+    }
+  }
+
+  /** Disposes what was queued without reading it (the check threw). */
+  discard(): void {
+    this.dispose();
+  }
+
+  private dispose(): void {
+    this.tf.dispose(this.items.map(([t]) => t));
+    this.items = [];
+  }
+}
+
 /** Runs a case forward and backward; returns the mismatches (empty when it passes). */
 export function checkCase(tf: TF, ops: NormOps, c: FixtureCase): string[] {
+  const d = new Deferred(tf);
+  queue(d, () => caseChecks(tf, ops, c, d));
+  return d.readSync();
+}
+
+/** `checkCase` reading the results asynchronously (for webgpu). */
+export async function checkCaseAsync(tf: TF, ops: NormOps, c: FixtureCase): Promise<string[]> {
+  const d = new Deferred(tf);
+  queue(d, () => caseChecks(tf, ops, c, d));
+  return d.read();
+}
+
+/** Runs `f`, which queues checks on `d`; if it throws, what was queued is disposed. */
+export function queue(d: Deferred, f: () => void): void {
+  try {
+    f();
+  } catch (e) {
+    d.discard();
+    throw e;
+  }
+}
+
+/** Runs a case forward and backward; the comparisons are queued on `d`. */
+function caseChecks(tf: TF, ops: NormOps, c: FixtureCase, d: Deferred): void {
   const t = (f: FixtureTensor | null) => (f ? tf.tensor(f.data, f.shape, 'float32') : undefined);
-  return tf.tidy(() => {
+  tf.tidy(() => {
     const x = t(c.inputs.x)!;
     const dy = t(c.inputs.dy)!;
     const gamma = t(c.inputs.gamma);
@@ -98,9 +170,9 @@ export function checkCase(tf: TF, ops: NormOps, c: FixtureCase): string[] {
       return {y: ops[c.op]!(xx, o as never)};
     };
     const out = run(x, gamma, beta, mean, variance) as {y: tfType.Tensor; mean?: tfType.Tensor; variance?: tfType.Tensor};
-    const bad = compare('y', out.y.dataSync(), c.expected.y!);
-    if (c.expected.mean && c.opts.training) bad.push(...compare('mean', out.mean!.dataSync(), c.expected.mean));
-    if (c.expected.variance && c.opts.training) bad.push(...compare('variance', out.variance!.dataSync(), c.expected.variance));
+    d.compare('y', out.y, c.expected.y!);
+    if (c.expected.mean && c.opts.training) d.compare('mean', out.mean!, c.expected.mean);
+    if (c.expected.variance && c.opts.training) d.compare('variance', out.variance!, c.expected.variance);
 
     // Gradients of sum(y * dy) with respect to every input that has an expected gradient.
     const names = ['x', 'gamma', 'beta', 'mean', 'variance'].filter((n) => c.expected[`d${n}`]);
@@ -118,9 +190,8 @@ export function checkCase(tf: TF, ops: NormOps, c: FixtureCase): string[] {
     names.forEach((n, i) => {
       const e = c.expected[`d${n}`]!;
       const absFloor = n === 'x' && twoPerSlot ? 1e-6 * dyScale : 0;
-      bad.push(...compare(`d${n}`, grads[i].dataSync(), e, 1e-4, 1e-4, absFloor));
+      d.compare(`d${n}`, grads[i], e, 1e-4, 1e-4, absFloor);
     });
-    return bad;
   });
 }
 

@@ -58,8 +58,3 @@ export async function startWebgl(): Promise<{backend: string; webglVersion: numb
     float32Enabled: tf.env().getBool('WEBGL_RENDER_FLOAT32_ENABLED'),
   };
 }
-
-/** Largest |a - b| of two tensors (a number, not a tensor). */
-export function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
-  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
-}

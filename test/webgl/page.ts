@@ -7,14 +7,13 @@ import * as tf from '@tensorflow/tfjs';
 import * as norms from '../../src/index.js';
 import '../../src/webgl.js';
 import {webglKernelsRegistered} from '../../src/webgl.js';
-import {
-  NormsApply, NormsBackwardApply, NormsBackwardReduce, NormsBackwardTraining, NormsMoments, NormsNormalizeTraining,
-  type NormApplyAttrs,
-} from '../../src/kernel_names.js';
+import {NormsBackwardTraining} from '../../src/kernel_names.js';
 import {webglKernelConfigs} from '../../kernels/webgl/register_all.js';
 import {resetFallbackWarning} from '../../kernels/webgl/backend_util.js';
 import {checkCase, compare, type FixtureCase, type NormOps} from '../support/fixtures.js';
 import {type CheckResult, guardedSync} from './guard.js';
+import {LEAK_RUNS} from '../support/leak_runs.js';
+import {data, KERNEL_OUTPUT_NAMES, kernelOutputs, readSyncAll, type KernelCase} from '../support/kernel_outputs.js';
 
 type T = tf.Tensor;
 
@@ -66,21 +65,6 @@ function runFixtures(cases: FixtureCase[], split = false): Record<string, CaseRe
 
 // ---------------------------------------------------------------------------------------------
 // Webgl-specific cases, compared with the cpu backend in the same page.
-
-/** Deterministic pseudo-random data (xorshift), `scale·N(0,1)`-ish plus `offset`. */
-function data(n: number, seed: number, scale = 1, offset = 0): Float32Array {
-  const a = new Float32Array(n);
-  let s = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    let u = 0;
-    for (let k = 0; k < 3; k++) {
-      s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-      u += s / 4294967296;
-    }
-    a[i] = offset + scale * (u - 1.5) * 2;
-  }
-  return a;
-}
 
 /** How the main input's texture is made before the op sees it. */
 export type InputKind = 'upload' | 'unpacked' | 'packed' | 'slice' | 'reshaped';
@@ -245,72 +229,12 @@ async function runSpecial(cases: SpecialCase[]): Promise<Record<string, CaseResu
 // ---------------------------------------------------------------------------------------------
 // Kernels called directly: moments, backward from the output, inference apply with a shift.
 
-function kernel(name: string, inputs: tf.NamedTensorMap, attrs: object): T[] {
-  const r = tf.engine().runKernel(name, inputs, attrs as never) as T | T[];
-  return Array.isArray(r) ? r : [r];
-}
-
-interface KernelCase {
-  name: string;
-  layout: 'NCS' | 'NSC';
-  shape: number[];
-  groups: number;
-  perSample: boolean;
-  activation: NormApplyAttrs['activation'];
-  alpha: number;
-}
-
-/** Every kernel output on the active backend for one view: forward, backward from x and from y. */
-function kernelOutputs(k: KernelCase): Float32Array[] {
-  return tf.tidy(() => {
-    const attrs: NormApplyAttrs = {layout: k.layout, batchAxes: 1, channelAxes: 1, groups: k.groups,
-      perSample: k.perSample, epsilon: 1e-3, activation: k.activation, alpha: k.alpha};
-    const C = k.layout === 'NCS' ? k.shape[1] : k.shape[k.shape.length - 1];
-    const size = k.shape.reduce((a, b) => a * b, 1);
-    const x = tf.tensor(data(size, 11, 2, 3), k.shape);
-    const dy = tf.tensor(data(size, 12), k.shape);
-    const gamma = tf.tensor(data(C, 13, 0.5, 1), [C]);
-    const beta = tf.tensor(data(C, 14, 0.5, 0), [C]);
-    const [m, v, sh, off] = kernel(NormsMoments, {x}, attrs);
-    const [y, mean, variance, shift, meanOffset] = kernel(NormsNormalizeTraining, {x, gamma, beta}, attrs);
-    const slots = variance.size;
-    const dMean = tf.tensor(data(slots, 15, 0.1), [slots]);
-    const dVariance = tf.tensor(data(slots, 16, 0.1), [slots]);
-    const common = {mean: meanOffset, variance, gamma, beta, dy};
-    const fromX = kernel(NormsBackwardReduce, {...common, x, shift}, attrs);
-    const sums = {slotSumDzGamma: fromX[2], slotSumDzGammaXhat: fromX[3], dMean, dVariance};
-    const count = size / slots;
-    const dxX = kernel(NormsBackwardApply, {...common, ...sums, x, shift}, {...attrs, training: true, count});
-    const dxInfer = kernel(NormsBackwardApply, {...common, x, shift}, {...attrs, training: false, count});
-    const dxNoDy = kernel(NormsBackwardApply, {x, mean: meanOffset, shift, variance, dMean, dVariance},
-      {...attrs, epsilon: 1, activation: 'linear', training: true, count});
-    const fusedX = kernel(NormsBackwardTraining, {...common, x, shift, dMean, dVariance}, attrs);
-    const applied = kernel(NormsApply, {x, mean: meanOffset, shift, variance, gamma, beta}, attrs);
-    const appliedNoShift = kernel(NormsApply, {x, mean, variance, gamma, beta}, attrs);
-    const outs = [m, v, sh, off, y, mean, variance, shift, meanOffset, ...fromX, ...dxX, ...dxInfer, ...dxNoDy,
-      ...fusedX, ...applied, ...appliedNoShift];
-    if (k.activation !== 'relu') {
-      const fromY = kernel(NormsBackwardReduce, {...common, y}, attrs);
-      const dxY = kernel(NormsBackwardApply, {...common, ...sums, y}, {...attrs, training: true, count});
-      const fusedY = kernel(NormsBackwardTraining, {...common, y, dMean, dVariance}, attrs);
-      outs.push(...fromY, ...dxY, ...fusedY);
-    }
-    return outs.map((t) => t.dataSync() as Float32Array);
-  });
-}
-
-const KERNEL_OUTPUT_NAMES = ['moments.mean', 'moments.variance', 'moments.shift', 'moments.meanOffset', 'train.y',
-  'train.mean', 'train.variance', 'train.shift', 'train.meanOffset', 'reduceX.sumDz', 'reduceX.sumDzXhat',
-  'reduceX.slotSumDzGamma', 'reduceX.slotSumDzGammaXhat', 'applyX.dx', 'applyInference.dx', 'applyNoDy.dx',
-  'fusedX.dx', 'fusedX.sumDz', 'fusedX.sumDzXhat', 'apply.y', 'applyNoShift.y', 'reduceY.sumDz', 'reduceY.sumDzXhat',
-  'reduceY.slotSumDzGamma', 'reduceY.slotSumDzGammaXhat', 'applyY.dx', 'fusedY.dx', 'fusedY.sumDz', 'fusedY.sumDzXhat'];
-
 async function runKernels(cases: KernelCase[]): Promise<Record<string, CaseResult>> {
   const out: Record<string, CaseResult> = {};
   for (const k of cases) {
-    const want = await onBackend('cpu', () => kernelOutputs(k));
+    const want = await onBackend('cpu', () => readSyncAll(kernelOutputs(k)));
     out[k.name] = guardedSync(() => {
-      const got = kernelOutputs(k);
+      const got = readSyncAll(kernelOutputs(k));
       if (got.length !== want.length) return [`${got.length} outputs, expected ${want.length}`];
       return got.flatMap((g, i) => compare(KERNEL_OUTPUT_NAMES[i], g, {shape: [want[i].length], data: Array.from(want[i])}));
     });
@@ -321,14 +245,7 @@ async function runKernels(cases: KernelCase[]): Promise<Record<string, CaseResul
 /** Leaks of tensors and GPU bytes through forward, tf.grads and tf.variableGrads of each op. */
 function runLeaks(): Record<string, CaseResult> {
   const out: Record<string, CaseResult> = {};
-  const cases: Array<[string, number[], (x: T, g: T, b: T) => T[], number]> = [
-    ['batchNorm training NCHW', [4, 6, 5, 4], (x, g, b) => { const r = norms.batchNorm(x, {training: true, gamma: g, beta: b, dataFormat: 'NCHW', activation: 'relu'}); return [r.y, r.mean, r.variance]; }, 1],
-    ['batchNorm training NHWC', [4, 5, 4, 6], (x, g, b) => { const r = norms.batchNorm(x, {training: true, gamma: g, beta: b, activation: 'elu'}); return [r.y, r.mean, r.variance]; }, 3],
-    ['batchNorm inference', [4, 6], (x, g, b) => { const r = norms.batchNorm(x, {training: false, gamma: g, beta: b, mean: tf.zeros([6]) as tf.Tensor1D, variance: tf.ones([6]) as tf.Tensor1D}); return [r.y, r.mean, r.variance]; }, 1],
-    ['layerNorm', [3, 5, 8], (x, g, b) => [norms.layerNorm(x, {gamma: g, beta: b})], 2],
-    ['groupNorm', [2, 6, 3, 4], (x, g, b) => [norms.groupNorm(x, {groups: 3, gamma: g, beta: b, dataFormat: 'NCHW', activation: 'leakyRelu'})], 1],
-    ['instanceNorm', [2, 3, 4, 6], (x, g, b) => [norms.instanceNorm(x, {gamma: g, beta: b})], 3],
-  ];
+  const cases = LEAK_RUNS;
   for (const [name, shape, f, axis] of cases) {
     const C = shape[axis];
     const x = tf.randomNormal(shape);

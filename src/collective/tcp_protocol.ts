@@ -1,0 +1,188 @@
+/**
+ * The TCP transport's wire protocol: framing, the mutual handshake and sealed frames.
+ *
+ * Self-contained (the network thread is started from source text): it uses nothing but its
+ * argument (`node:crypto`) and JavaScript globals.
+ *
+ * Frames: 12-byte header (magic 'TFNM', type, 3 zero bytes, payload length) and the payload.
+ *
+ * Handshake (in clear, payloads ≤ 1 KiB): the joining rank sends HELLO {v, rank, worldSize,
+ * nonce}; rank 0 answers CHALLENGE {nonce, proof = HMAC(K, 'hub', hello, nonce0)}; the rank
+ * checks that proof before it answers PROOF = HMAC(K, 'rank', hello, nonce0). K is scrypt of
+ * TFJS_NORMS_TOKEN, so neither the token nor K travels; proofs are compared with
+ * `timingSafeEqual`, and fresh 32-byte nonces on both sides make every proof single-use. A
+ * listener that does not know the token never gets a proof from a rank.
+ *
+ * After it, every frame is sealed with AES-256-GCM under a per-connection session key
+ * HMAC(K, 'session', hello, nonce0): the header is the associated data and the nonce is the
+ * direction plus a frame counter the receiver keeps itself, so a forged, tampered, replayed,
+ * reordered or reflected frame fails to open.
+ */
+export type TcpProtocol = ReturnType<typeof tcpProtocol>;
+
+export function tcpProtocol(crypto: typeof import('node:crypto')) {
+  const MAGIC = 0x54464e4d;
+  const VERSION = 2;
+  const HEADER = 12;
+  const TAG = 16;
+  const NONCE = 32;
+  /** Frame types: up to REJECT in clear (handshake), from WELCOME on sealed. */
+  const T = {HELLO: 1, CHALLENGE: 2, PROOF: 3, REJECT: 4, WELCOME: 5, CONTRIB: 6, RESULT: 7, ERROR: 8, BYE: 9} as const;
+  const FIRST_SEALED = T.WELCOME;
+  /** Largest handshake payload. */
+  const HANDSHAKE_LIMIT = 1024;
+
+  function header(type: number, length: number): Buffer {
+    const h = Buffer.alloc(HEADER);
+    h.writeUInt32BE(MAGIC, 0);
+    h.writeUInt8(type, 4);
+    h.writeUInt32BE(length, 8);
+    return h;
+  }
+
+  /** A frame in clear (handshake only). */
+  function frame(type: number, payload: Buffer | string): Buffer {
+    const p = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
+    return Buffer.concat([header(type, p.length), p]);
+  }
+
+  /**
+   * Splits a byte stream into frames; calls `bad` (once, and stops) on anything malformed.
+   * `limit(type)` is the largest payload accepted for that frame type right now.
+   */
+  function reader(limit: (type: number) => number, onFrame: (type: number, head: Buffer, payload: Buffer) => void,
+                  bad: (why: string) => void): (chunk: Buffer) => void {
+    // Chunks are kept as they come and each frame is copied out once (joining the buffer on
+    // every chunk would copy a large frame once per chunk).
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let dead = false;
+    const take = (n: number): Buffer => {
+      size -= n;
+      if (chunks[0].length >= n) {
+        const b = chunks[0].subarray(0, n);
+        chunks[0] = chunks[0].subarray(n);
+        if (chunks[0].length === 0) chunks.shift();
+        return b;
+      }
+      const out = Buffer.allocUnsafe(n);
+      for (let off = 0; off < n;) {
+        const c = chunks[0];
+        const k = Math.min(c.length, n - off);
+        c.copy(out, off, 0, k);
+        off += k;
+        if (k === c.length) chunks.shift(); else chunks[0] = c.subarray(k);
+      }
+      return out;
+    };
+    return (chunk: Buffer) => {
+      if (dead) return;
+      chunks.push(chunk);
+      size += chunk.length;
+      while (!dead && size >= HEADER) {
+        const h = chunks[0].length >= HEADER ? chunks[0] : Buffer.concat(chunks, HEADER);
+        const type = h.readUInt8(4);
+        const len = h.readUInt32BE(8);
+        let why = '';
+        if (h.readUInt32BE(0) !== MAGIC) why = 'bad magic (not a tfjs-norms peer)';
+        else if (type < T.HELLO || type > T.BYE || h.readUIntBE(5, 3) !== 0) why = `unknown frame type ${type}`;
+        else if (len > limit(type)) why = `frame of ${len} bytes exceeds the limit of ${limit(type)}`;
+        if (why) { dead = true; bad(why); return; }
+        if (size < HEADER + len) return;
+        const head = Buffer.from(take(HEADER));
+        onFrame(type, head, take(len));
+      }
+    };
+  }
+
+  /** The long-term key K (scrypt: a captured proof is slow to test against guessed tokens). */
+  function deriveKey(token: string): Promise<Buffer> {
+    return new Promise((resolve, reject) => crypto.scrypt(token, 'tfjs-norms collective v2', 32,
+      {N: 1 << 14, r: 8, p: 1}, (e, k) => (e ? reject(e) : resolve(k))));
+  }
+
+  const mac = (key: Buffer, label: string, hello: Buffer, nonce: Buffer) =>
+    crypto.createHmac('sha256', key).update(`tfjs-norms ${label}\0`).update(hello).update(nonce).digest();
+
+  /** Constant-time comparison of a received proof with the expected one. */
+  function verify(expected: Buffer, got: Buffer): boolean {
+    return got.length === expected.length && crypto.timingSafeEqual(expected, got);
+  }
+
+  /** Printable text of a peer's message (it may come from anyone before the handshake). */
+  function text(payload: Buffer): string {
+    return payload.toString('utf8').replace(/[^\x20-\x7e]/g, '?').slice(0, 300);
+  }
+
+  function hello(rank: number, worldSize: number): Buffer {
+    return Buffer.from(JSON.stringify({v: VERSION, rank, worldSize, nonce: crypto.randomBytes(NONCE).toString('hex')}));
+  }
+
+  /** The fields of a HELLO or CHALLENGE payload, or the reason it is malformed. */
+  function parse(payload: Buffer, fields: string[]): Record<string, unknown> | string {
+    let m: Record<string, unknown>;
+    try { m = JSON.parse(payload.toString('utf8')); } catch { return 'malformed handshake message'; }
+    if (typeof m !== 'object' || m === null) return 'malformed handshake message';
+    for (const f of fields) if (m[f] === undefined) return `handshake message without '${f}'`;
+    for (const f of ['nonce', 'proof']) {
+      if (fields.includes(f) && !(typeof m[f] === 'string' && /^[0-9a-f]{64}$/.test(m[f] as string))) return `bad ${f}`;
+    }
+    if (fields.includes('v') && m.v !== VERSION) return `protocol version ${String(m.v)} (this is ${VERSION})`;
+    return m;
+  }
+
+  /** Rank 0's CHALLENGE for a HELLO: its fresh nonce and its proof. */
+  function challenge(key: Buffer, helloPayload: Buffer): {payload: Buffer; nonce: Buffer} {
+    const nonce = crypto.randomBytes(NONCE);
+    const proof = mac(key, 'hub proof', helloPayload, nonce);
+    return {payload: Buffer.from(JSON.stringify({nonce: nonce.toString('hex'), proof: proof.toString('hex')})), nonce};
+  }
+
+  const hubProof = (key: Buffer, helloPayload: Buffer, nonce: Buffer) => mac(key, 'hub proof', helloPayload, nonce);
+  const rankProof = (key: Buffer, helloPayload: Buffer, nonce: Buffer) => mac(key, 'rank proof', helloPayload, nonce);
+
+  /**
+   * One authenticated connection's sealing: `hub` says which end this is (each direction has
+   * its own nonce space and counter).
+   */
+  function session(key: Buffer, helloPayload: Buffer, nonce: Buffer, hub: boolean) {
+    const k = mac(key, 'session key', helloPayload, nonce);
+    let sent = 0;
+    let received = 0;
+    const iv = (direction: number, counter: number) => {
+      const b = Buffer.alloc(12);
+      b.writeUInt32BE(direction, 0);
+      b.writeUInt32BE(Math.floor(counter / 2 ** 32), 4);
+      b.writeUInt32BE(counter >>> 0, 8);
+      return b;
+    };
+    return {
+      seal(type: number, payload: Buffer): Buffer {
+        const head = header(type, payload.length + TAG);
+        const c = crypto.createCipheriv('aes-256-gcm', k, iv(hub ? 1 : 0, sent++), {authTagLength: TAG});
+        c.setAAD(head);
+        return Buffer.concat([head, c.update(payload), c.final(), c.getAuthTag()]);
+      },
+      /** The payload of a sealed frame, or null if it does not open (forged, tampered, replayed). */
+      open(head: Buffer, body: Buffer): Buffer | null {
+        if (body.length < TAG) return null;
+        try {
+          const d = crypto.createDecipheriv('aes-256-gcm', k, iv(hub ? 0 : 1, received), {authTagLength: TAG});
+          d.setAAD(head);
+          d.setAuthTag(body.subarray(body.length - TAG));
+          const out = d.update(body.subarray(0, body.length - TAG));
+          d.final(); // throws unless the tag matches; GCM returns no more bytes here
+          received++;
+          return out;
+        } catch {
+          return null;
+        }
+      },
+    };
+  }
+
+  return {
+    MAGIC, HEADER, TAG, T, FIRST_SEALED, HANDSHAKE_LIMIT,
+    header, frame, reader, deriveKey, verify, text, hello, parse, challenge, hubProof, rankProof, session,
+  };
+}
