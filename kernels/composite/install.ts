@@ -1,6 +1,7 @@
 /**
  * Which kernels serve each backend: the fused ones a backend table registered
- * (`registerBackendKernels`), else the composite ones, registered lazily the first time an op
+ * (`registerBackendKernels`), else the composite ones (kernel by kernel for the standalone ones,
+ * RMSNorm's, which a table may lack), registered lazily the first time an op
  * runs on a backend (`prepareBackend`), like In-Place ABN's alias kernels. Gradients are keyed
  * by kernel name, so they are the same on every path.
  *
@@ -10,7 +11,7 @@
 import {env, getKernel, registerKernel, unregisterKernel, type KernelConfig} from '@tensorflow/tfjs-core';
 import {NORMS_COMPOSITE} from '../../src/flags.js';
 import {KERNEL_ALIASES, NormsApply} from '../../src/kernel_names.js';
-import {compositeKernelConfigs, isCompositeKernel} from './register_all.js';
+import {compositeKernelConfigs, isCompositeKernel, STANDALONE_KERNELS} from './register_all.js';
 
 /** Per backend: the value of the composite flag when its kernels were last arranged. */
 const prepared = new Map<string, boolean>();
@@ -44,8 +45,14 @@ function useFused(backendName: string): void {
   const fused = hasFusedKernels(backendName);
   for (const config of compositeKernelConfigs(backendName)) {
     const current = getKernel(config.kernelName, backendName);
-    if (fused && isCompositeKernel(current)) unregisterKernel(config.kernelName, backendName);
-    if (!fused && current == null) registerKernel(config);
+    if (STANDALONE_KERNELS.has(config.kernelName)) {
+      // Composite exactly where the backend's table lacks it.
+      if (current == null) registerKernel(config);
+    } else if (fused && isCompositeKernel(current)) {
+      unregisterKernel(config.kernelName, backendName);
+    } else if (!fused && current == null) {
+      registerKernel(config);
+    }
   }
 }
 

@@ -28,6 +28,12 @@ const BODIES: Record<string, Body> = {
   [NormsRMSNormGrad]: rmsNormGradBody,
 };
 
+/**
+ * Kernels that stand alone (RMSNorm's): a backend table without them gets the composite ones,
+ * while the six of the mean-and-variance contract come all fused or all composite.
+ */
+export const STANDALONE_KERNELS: ReadonlySet<string> = new Set([NormsRMSNorm, NormsRMSNormGrad]);
+
 const compositeFuncs = new WeakSet<KernelFunc>();
 
 /** The composite kernels' configs for `backendName` (a new set per call). */
