@@ -66,6 +66,13 @@ const NOTES: Record<string, string> = {
     'dominate). Ours, the baseline and the yardstick run in interleaved rounds: SwiftShader renders on ' +
     'the CPU cores, which other work shares, so only side-by-side ratios are stable. Inputs are packed ' +
     'textures, as the output of most tfjs ops (e.g. conv2d, matMul, add) is.',
+  wasm: 'Ours is the cpu kernels\' JavaScript loops on views of the wasm heap; the baselines and the ' +
+    'x.add(1) yardstick are tfjs-backend-wasm\'s SIMD C++ kernels, which a JavaScript loop cannot match ' +
+    'element for element (docs/kernels.md, "wasm kernels": a SIMD wasm build of the apply and statistics ' +
+    'loops measured about 3x faster than the JavaScript ones). Interleaved rounds: only side-by-side ratios ' +
+    'are stable when other work shares the cores.',
+  composite: 'The composite path on wasm: every op as tfjs kernels of the backend (TFJS_NORMS_COMPOSITE), ' +
+    'the path of a backend without kernels of ours.',
 };
 
 function renderSection(s: SectionResult, chart: string | null): string {

@@ -9,17 +9,18 @@ import {runCpu} from './sections/cpu.js';
 import {runDefaultLayers} from './sections/default_layers.js';
 import {runMemory} from './sections/memory.js';
 import {runTensorflow} from './sections/tensorflow.js';
+import {runComposite, runWasm} from './sections/wasm.js';
 import {runWebgl} from './sections/webgl.js';
 
 const {values} = parseArgs({options: {
-  sections: {type: 'string', default: 'cpu,webgl,tensorflow,collective,memory,defaultLayers'},
+  sections: {type: 'string', default: 'cpu,webgl,tensorflow,wasm,composite,collective,memory,defaultLayers'},
   quick: {type: 'boolean', default: false},
 }});
 
 const opts = values.quick ? {warmup: 1, minRuns: 3, minMs: 200} : {warmup: 3, minRuns: 9, minMs: 3000};
 const sections: Record<string, typeof runCpu> = {
-  cpu: runCpu, webgl: runWebgl, tensorflow: runTensorflow, collective: runCollective, memory: runMemory,
-  defaultLayers: runDefaultLayers,
+  cpu: runCpu, webgl: runWebgl, tensorflow: runTensorflow, wasm: runWasm, composite: runComposite,
+  collective: runCollective, memory: runMemory, defaultLayers: runDefaultLayers,
 };
 
 let missed = 0;

@@ -26,6 +26,10 @@ export const TARGETS: Record<string, Target[]> = {
     {op: /./, mode: 'forward', kind: 'yardstick', value: 2.5},
     {op: /./, mode: 'forward+backward', kind: 'yardstick', value: 3},
   ],
+  wasm: [
+    {op: /^(BatchNorm training NHWC|LayerNorm|GroupNorm|InstanceNorm)/, mode: 'forward+backward', kind: 'speedup', value: 5},
+    {op: /./, mode: 'forward', kind: 'yardstick', value: 4},
+  ],
   tensorflow: [
     {op: /^BatchNorm training/, mode: 'forward+backward', kind: 'speedup', value: 3},
     {op: /^LayerNorm/, mode: 'forward+backward', kind: 'speedup', value: 5},

@@ -14,4 +14,6 @@ export * as convert from './convert/index.js';
 export * as kernelNames from './kernel_names.js';
 export type {NormActivation} from './kernel_names.js';
 export {version} from './version.js';
+/** The tfjs environment flags of tfjs-norms (`tf.env().set(flags.NORMS_COMPOSITE, true)`, …). */
+export * as flags from './flags.js';
 export {enableTrainingFusedBatchNorm, disableTrainingFusedBatchNorm, type GraphOpRegistry, type GraphOpNode} from './graph_fused_batch_norm.js';

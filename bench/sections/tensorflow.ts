@@ -13,7 +13,8 @@ import type * as tfType from '@tensorflow/tfjs';
 import {cpus} from 'node:os';
 import * as norms from '../../src/index.js';
 import '../../src/node.js';
-import {nativePaths} from '../../kernels/tensorflow/norm_graph.js';
+import {nativePathFlags, type NativePaths} from '../../kernels/tensorflow/norm_graph.js';
+import {withFlags} from '../../src/flags.js';
 import type {SectionResult} from '../report.js';
 import {timeInterleaved, timeWorkloads, type TimeOptions} from '../interleave.js';
 import {forwardCostTable} from './tensorflow_cost.js';
@@ -28,14 +29,8 @@ interface NodeBackendInfo {
 }
 
 /** Runs `f` with some of the kernels' paths forced. */
-function withPaths<R>(paths: Partial<typeof nativePaths>, f: () => R): R {
-  const saved = {...nativePaths};
-  Object.assign(nativePaths, paths);
-  try {
-    return f();
-  } finally {
-    Object.assign(nativePaths, saved);
-  }
+function withPaths<R>(paths: Partial<NativePaths>, f: () => R): R {
+  return withFlags(nativePathFlags(paths), f);
 }
 
 interface Alternative {
@@ -43,7 +38,7 @@ interface Alternative {
   shape: number[];
   path: string;
   chosen: boolean;
-  paths: Partial<typeof nativePaths>;
+  paths: Partial<NativePaths>;
   run: (x: T, gamma: T, beta: T) => T;
   C: number;
 }
@@ -69,13 +64,13 @@ function alternatives(gpu: boolean): Alternative[] {
     {norm: 'BatchNorm NHWC', shape: nhwc, C: nhwc[3], run: bn('NHWC'), path: red, chosen: false,
       paths: {fusedBatchNorm: false}},
     {norm: 'BatchNorm NCHW', shape: nchw, C: nchw[1], run: bn('NCHW'), path: `${fbn} (NCHW)`, chosen: gpu,
-      paths: {fusedBatchNormChannelsFirst: true}},
+      paths: {fusedBatchNormChannelsFirst: 'always'}},
     {norm: 'BatchNorm NCHW', shape: nchw, C: nchw[1], run: bn('NCHW'), path: red, chosen: !gpu,
-      paths: {fusedBatchNormChannelsFirst: false}},
+      paths: {fusedBatchNormChannelsFirst: 'never'}},
     {norm: 'InstanceNorm NCHW', shape: nchw, C: nchw[1], run: inorm('NCHW'), path: `${fbn} on [1, N·C, S, 1]`,
-      chosen: gpu, paths: {fusedBatchNormChannelsFirst: true}},
+      chosen: gpu, paths: {fusedBatchNormChannelsFirst: 'always'}},
     {norm: 'InstanceNorm NCHW', shape: nchw, C: nchw[1], run: inorm('NCHW'), path: red, chosen: !gpu,
-      paths: {fusedBatchNormChannelsFirst: false}},
+      paths: {fusedBatchNormChannelsFirst: 'never'}},
     {norm: 'GroupNorm (32 groups) NHWC', shape: nhwc, C: nhwc[3], run: gn('NHWC'), path: `${red}, raw x first`,
       chosen: true, paths: {}},
     {norm: 'GroupNorm (32 groups) NHWC', shape: nhwc, C: nhwc[3], run: gn('NHWC'), path: `${red}, always x − shift first`,

@@ -1,5 +1,6 @@
 /**
- * The fused loops behind every cpu kernel, on plain typed arrays.
+ * The fused loops behind every cpu and wasm kernel, on plain typed arrays (the kernels
+ * around them are in norm_kernels.ts).
  *
  * `x` is seen as `[N, C, S]` or `[N, S, C]` (see `NormView`). Each routine walks it once per
  * sample with per-channel coefficient tables for that sample (`a[c]`, `b[c]` so that
@@ -53,6 +54,19 @@ function slotBase(v: NormView, n: number): number {
   return v.perSample ? n * v.groups : 0;
 }
 
+/**
+ * Each sample is one slot laid out contiguously with channels last (LayerNorm, GroupNorm with
+ * one group): the loops then need no per-channel tables, only the slot's mean and rstd.
+ */
+function rowSlots(v: NormView): boolean {
+  return v.perSample && v.groups === 1 && v.channelsLast;
+}
+
+/** `t`, or `fill` in every channel. */
+function orFilled(t: Float32Array | null, C: number, fill: number): Float32Array {
+  return t ?? new Float32Array(C).fill(fill);
+}
+
 export interface Moments {
   /** Mean per slot in float64, for the fused training kernel. */
   exactMean: Float64Array;
@@ -77,7 +91,19 @@ export function moments(x: Float32Array, v: NormView): Moments {
     }
   }
   const group = groupOfChannel(v);
-  if (!v.channelsLast) {
+  if (rowSlots(v)) {
+    for (let n = 0; n < N; n++) {
+      const k = shift[n];
+      let s1 = 0, s2 = 0;
+      for (let i = n * S * C, end = i + S * C; i < end; i++) {
+        const d = x[i] - k;
+        s1 += d;
+        s2 += d * d;
+      }
+      sum[n] = s1;
+      sq[n] = s2;
+    }
+  } else if (!v.channelsLast) {
     for (let n = 0; n < N; n++) {
       const base = slotBase(v, n);
       for (let c = 0; c < C; c++) {
@@ -189,16 +215,29 @@ export interface ApplyParams extends ActivationSpec {
   epsilon: number;
 }
 
-/** `y = act(xhat * gamma + beta)`. */
-export function apply(x: Float32Array, p: ApplyParams): Float32Array {
+/** `y = act(xhat * gamma + beta)`, written into `y`. */
+export function apply(x: Float32Array, p: ApplyParams, y: Float32Array): void {
   const {v, gamma, beta, alpha} = p;
   const {N, C, S} = v;
   const act = actCode(p.activation);
+  if (rowSlots(v)) {
+    const gm = orFilled(gamma, C, 1), bt = orFilled(beta, C, 0);
+    for (let n = 0; n < N; n++) {
+      const m = p.mean[n], r = 1 / Math.sqrt(p.variance[n] + p.epsilon);
+      for (let i = n * S * C, end = i + S * C; i < end;) {
+        if (act === Act.Linear) {
+          for (let c = 0; c < C; c++, i++) y[i] = (x[i] - m) * r * gm[c] + bt[c];
+        } else {
+          for (let c = 0; c < C; c++, i++) y[i] = activate((x[i] - m) * r * gm[c] + bt[c], act, alpha);
+        }
+      }
+    }
+    return;
+  }
   const co = new SampleCoefficients(v, p.mean, p.variance, p.epsilon, gamma);
   // y = x * scale[c] + shift[c] folds normalization and affine into one multiply-add.
   const scale = new Float64Array(C);
   const shift = new Float64Array(C);
-  const y = new Float32Array(x.length);
   for (let n = 0; n < N; n++) {
     if (co.load(n)) {
       for (let c = 0; c < C; c++) {
@@ -227,7 +266,6 @@ export function apply(x: Float32Array, p: ApplyParams): Float32Array {
       }
     }
   }
-  return y;
 }
 
 /** `act⁻¹(y)` for the invertible activations (In-Place ABN). */
@@ -285,6 +323,25 @@ export function backwardReduce(dy: Float32Array, src: BackwardSource, p: ApplyPa
   // Per-sample channel sums, folded into the slots (weighted by gamma) after each sample.
   const nDz = new Float64Array(C);
   const nDzX = new Float64Array(C);
+  if (rowSlots(v) && act === Act.Linear && !src.fromOutput) {
+    const gm = orFilled(gamma, C, 1);
+    for (let n = 0; n < N; n++) {
+      const m = p.mean[n], r = co.rstdOf(n);
+      let sg = 0, sgx = 0;
+      for (let i = n * S * C, end = i + S * C; i < end;) {
+        for (let c = 0; c < C; c++, i++) {
+          const xh = (x[i] - m) * r, d = dy[i], dg = d * gm[c];
+          chDz[c] += d;
+          chDzX[c] += d * xh;
+          sg += dg;
+          sgx += dg * xh;
+        }
+      }
+      slotDg[n] = sg;
+      slotDgX[n] = sgx;
+    }
+    return {sumDz: chDz, sumDzXhat: chDzX, slotSumDzGamma: slotDg, slotSumDzGammaXhat: slotDgX};
+  }
   for (let n = 0; n < N; n++) {
     co.load(n);
     const {a, b} = co;
@@ -372,9 +429,9 @@ export interface BackwardApplyParams extends ApplyParams {
 /**
  * `dx = dz * gamma * rstd + xhat * k1[slot] + k2[slot]`, where in training
  * `k1 = -rstd * ΣdzγX / count + 2 * dVariance / (rstd * count)` and
- * `k2 = -rstd * Σdzγ / count + dMean / count` (both zero in inference).
+ * `k2 = -rstd * Σdzγ / count + dMean / count` (both zero in inference). Written into `dx`.
  */
-export function backwardApply(src: BackwardSource, p: BackwardApplyParams): Float32Array {
+export function backwardApply(src: BackwardSource, p: BackwardApplyParams, dx: Float32Array): void {
   const {v, gamma, beta, alpha, dy, count} = p;
   const {N, C, S} = v;
   const x = src.data;
@@ -396,7 +453,25 @@ export function backwardApply(src: BackwardSource, p: BackwardApplyParams): Floa
   }
   const k1c = new Float64Array(C);
   const k2c = new Float64Array(C);
-  const dx = new Float32Array(x.length);
+  const p1 = new Float64Array(C);
+  const p2 = new Float64Array(C);
+  if (rowSlots(v) && act === Act.Linear && !src.fromOutput) {
+    const gm = orFilled(gamma, C, 1);
+    for (let n = 0; n < N; n++) {
+      const m = p.mean[n], r = co.rstdOf(n), q1 = k1[n], q2 = k2[n];
+      for (let i = n * S * C, end = i + S * C; i < end;) {
+        if (dy === null) {
+          for (let c = 0; c < C; c++, i++) dx[i] = (x[i] - m) * r * q1 + q2;
+        } else {
+          for (let c = 0; c < C; c++, i++) {
+            const xh = (x[i] - m) * r;
+            dx[i] = dy[i] * gm[c] * r + xh * q1 + q2;
+          }
+        }
+      }
+    }
+    return;
+  }
   for (let n = 0; n < N; n++) {
     if (co.load(n)) {
       for (let c = 0; c < C; c++) {
@@ -422,8 +497,20 @@ export function backwardApply(src: BackwardSource, p: BackwardApplyParams): Floa
           }
         }
       }
+    } else if (v.channelsLast && !src.fromOutput && act === Act.Linear) {
+      // dx = dy·g + x·p + q with xhat = x·a + b folded into per-channel p = a·k1, q = b·k1 + k2.
+      for (let c = 0; c < C; c++) {
+        p1[c] = a[c] * k1c[c];
+        p2[c] = b[c] * k1c[c] + k2c[c];
+      }
+      const end = (n + 1) * S * C;
+      if (dy === null) {
+        for (let i = n * S * C; i < end;) for (let c = 0; c < C; c++, i++) dx[i] = x[i] * p1[c] + p2[c];
+      } else {
+        for (let i = n * S * C; i < end;) for (let c = 0; c < C; c++, i++) dx[i] = dy[i] * g[c] + x[i] * p1[c] + p2[c];
+      }
     } else {
-      // Channels last, or xhat from the output: one element at a time.
+      // Channels last with an activation, or xhat from the output: one element at a time.
       const at = (i: number, c: number) => {
         const bt = beta === null ? 0 : beta[c];
         let xh: number, dz = 0;
@@ -447,5 +534,4 @@ export function backwardApply(src: BackwardSource, p: BackwardApplyParams): Floa
       }
     }
   }
-  return dx;
 }

@@ -1,18 +1,9 @@
-/** Registers every tfjs-norms kernel for the `cpu` backend. */
-import {getKernel, registerKernel, type KernelConfig} from '@tensorflow/tfjs-core';
-import {applyConfig} from './apply.js';
-import {backwardApplyConfig} from './backward_apply.js';
-import {backwardReduceConfig} from './backward_reduce.js';
-import {backwardTrainingConfig} from './backward_training.js';
-import {momentsConfig} from './moments.js';
-import {normalizeTrainingConfig} from './normalize_training.js';
+/** Registers every tfjs-norms kernel for the `cpu` backend: the loops of norm_loops.ts on its arrays. */
+import type {KernelConfig} from '@tensorflow/tfjs-core';
+import {registerBackendKernels} from '../composite/install.js';
+import {cpuIO} from './kernel_io.js';
+import {normKernelConfigs} from './norm_kernels.js';
 
-export const cpuKernelConfigs: KernelConfig[] = [
-  momentsConfig, applyConfig, normalizeTrainingConfig, backwardReduceConfig, backwardApplyConfig,
-  backwardTrainingConfig,
-];
+export const cpuKernelConfigs: KernelConfig[] = normKernelConfigs('cpu', cpuIO);
 
-// Idempotent, so that loading both the ESM and CommonJS builds does not warn.
-for (const config of cpuKernelConfigs) {
-  if (getKernel(config.kernelName, config.backendName) == null) registerKernel(config);
-}
+registerBackendKernels(cpuKernelConfigs);

@@ -34,7 +34,7 @@
  */
 export {affine, normLayout, type Affine, type NormLayout} from './layout.js';
 export {activate} from './activations.js';
-export {nativePaths, RAW_MEAN_LIMIT, RAW_SUMS_LIMIT, rawStatisticsExact} from './paths.js';
+export {nativePathFlags, nativePaths, type NativePaths, RAW_MEAN_LIMIT, RAW_SUMS_LIMIT, rawStatisticsExact} from './paths.js';
 export {moments, slotStats, type SlotStats, type StatsOutputs} from './statistics.js';
 export {applyGiven, normalizeTraining, type TrainingForward} from './forward.js';
 export {

@@ -3,6 +3,10 @@
  * measurements behind the choices are in docs/tensorflow.md (and `npm run bench`'s tensorflow
  * section, "Kernel paths measured").
  */
+import {env} from '@tensorflow/tfjs-core';
+import {
+  NORMS_TF_FBN_CHANNELS_FIRST, NORMS_TF_FUSED_BATCH_NORM, NORMS_TF_MKL_LAYER_NORM, NORMS_TF_RAW_INPUTS,
+} from '../../src/flags.js';
 import {sameShape, type Eager} from './tf_exec.js';
 import type {NormLayout} from './layout.js';
 
@@ -40,16 +44,38 @@ export function mklLayerNormAvailable(e: Eager): boolean {
   return mklLayerNormWorks;
 }
 
-/** Which native paths the kernels may take (tests force the portable ones). */
-export const nativePaths = {
+/** Which native paths the kernels may take (see `nativePathFlags`). */
+export interface NativePaths {
   /** `_MklLayerNorm` for LayerNorm's forward, when the build has it. */
-  mklLayerNorm: true,
+  mklLayerNorm: boolean;
   /** `FusedBatchNormV3`/`FusedBatchNormGradV3` for BatchNorm (and InstanceNorm, channels first). */
-  fusedBatchNorm: true,
-  /** ... on channels-first views too: on GPUs only (`'gpu'`), always, or never. */
-  fusedBatchNormChannelsFirst: 'gpu' as 'gpu' | boolean,
+  fusedBatchNorm: boolean;
+  /** ... on channels-first views too: on GPUs only (`'gpu'`), `'always'` or `'never'`. */
+  fusedBatchNormChannelsFirst: 'gpu' | 'always' | 'never';
   /** Raw `x` (no `x − shift` pass) when the statistics allow it (`RAW_SUMS_LIMIT`, `RAW_MEAN_LIMIT`). */
-  rawInputs: true,
+  rawInputs: boolean;
+}
+
+const PATH_FLAGS: Record<keyof NativePaths, string> = {
+  mklLayerNorm: NORMS_TF_MKL_LAYER_NORM,
+  fusedBatchNorm: NORMS_TF_FUSED_BATCH_NORM,
+  fusedBatchNormChannelsFirst: NORMS_TF_FBN_CHANNELS_FIRST,
+  rawInputs: NORMS_TF_RAW_INPUTS,
+};
+
+/** The tfjs flags (src/flags.ts) that set these paths, for `withFlags`/`setFlags`. */
+export function nativePathFlags(paths: Partial<NativePaths>): Record<string, boolean | string> {
+  const flags: Record<string, boolean | string> = {};
+  for (const [k, v] of Object.entries(paths)) flags[PATH_FLAGS[k as keyof NativePaths]] = v;
+  return flags;
+}
+
+/** The paths the flags allow now. */
+export const nativePaths: Readonly<NativePaths> = {
+  get mklLayerNorm() { return env().getBool(NORMS_TF_MKL_LAYER_NORM); },
+  get fusedBatchNorm() { return env().getBool(NORMS_TF_FUSED_BATCH_NORM); },
+  get fusedBatchNormChannelsFirst() { return env().getString(NORMS_TF_FBN_CHANNELS_FIRST) as NativePaths['fusedBatchNormChannelsFirst']; },
+  get rawInputs() { return env().getBool(NORMS_TF_RAW_INPUTS); },
 };
 
 export interface FbnPlan {
@@ -68,7 +94,7 @@ export interface FbnPlan {
  */
 export function channelsFirstFbn(gpu: boolean): boolean {
   const m = nativePaths.fusedBatchNormChannelsFirst;
-  return m === 'gpu' ? gpu : m;
+  return m === 'gpu' ? gpu : m === 'always';
 }
 
 /** How `FusedBatchNormV3` serves this view, or null. */

@@ -2,7 +2,8 @@
  * Registers every tfjs-norms kernel for the `tensorflow` backend (`@tensorflow/tfjs-node` and
  * `@tensorflow/tfjs-node-gpu`, which share the backend name and this JavaScript).
  */
-import {getKernel, registerKernel, type KernelConfig} from '@tensorflow/tfjs-core';
+import type {KernelConfig} from '@tensorflow/tfjs-core';
+import {registerBackendKernels} from '../composite/install.js';
 import {applyConfig} from './apply.js';
 import {backwardApplyConfig} from './backward_apply.js';
 import {backwardReduceConfig} from './backward_reduce.js';
@@ -15,7 +16,4 @@ export const tensorflowKernelConfigs: KernelConfig[] = [
   backwardTrainingConfig,
 ];
 
-// Idempotent, so that loading both the ESM and CommonJS builds does not warn.
-for (const config of tensorflowKernelConfigs) {
-  if (getKernel(config.kernelName, config.backendName) == null) registerKernel(config);
-}
+registerBackendKernels(tensorflowKernelConfigs);

@@ -6,6 +6,7 @@
 import type {TensorInfo} from '@tensorflow/tfjs-core';
 import type {NormApplyAttrs} from '../../src/kernel_names.js';
 import {normView, type NormView} from '../../src/norm_view.js';
+import type {BackwardInputs} from '../composite/norm_composite.js';
 import {ApplyProgram, BackwardApplyProgram, type ElementwiseSpec} from './apply_programs.js';
 import {gridFor, run, Scratch, splitTable, type Grid, type WebGLBackend} from './backend_util.js';
 import {flat, outputLayout, packedInputs, type PackedInput, type PackedLayout, type SlotView} from './layout.js';
@@ -165,21 +166,6 @@ export function applyWebGL(b: WebGLBackend, ins: {x: TensorInfo; mean: TensorInf
       {v, epsilon: a.epsilon, training: false, count: 1, fromOutput: false, gamma: ins.gamma, beta: ins.beta});
     return runApply(b, xp, v, ct, st, a, ins.x.shape);
   });
-}
-
-export interface BackwardInputs {
-  dy?: TensorInfo;
-  x?: TensorInfo;
-  y?: TensorInfo;
-  mean?: TensorInfo;
-  variance: TensorInfo;
-  gamma?: TensorInfo;
-  beta?: TensorInfo;
-  shift?: TensorInfo;
-  slotSumDzGamma?: TensorInfo;
-  slotSumDzGammaXhat?: TensorInfo;
-  dMean?: TensorInfo;
-  dVariance?: TensorInfo;
 }
 
 function source(ins: BackwardInputs): {src: TensorInfo; fromOutput: boolean} {

@@ -1,5 +1,6 @@
 /** Registers every tfjs-norms kernel for the `webgl` backend. */
-import {getKernel, registerKernel, type KernelConfig} from '@tensorflow/tfjs-core';
+import type {KernelConfig} from '@tensorflow/tfjs-core';
+import {registerBackendKernels} from '../composite/install.js';
 import {applyConfig} from './apply.js';
 import {backwardApplyConfig} from './backward_apply.js';
 import {backwardReduceConfig} from './backward_reduce.js';
@@ -12,7 +13,4 @@ export const webglKernelConfigs: KernelConfig[] = [
   backwardTrainingConfig,
 ];
 
-// Idempotent, so that loading both the ESM and CommonJS builds does not warn.
-for (const config of webglKernelConfigs) {
-  if (getKernel(config.kernelName, config.backendName) == null) registerKernel(config);
-}
+registerBackendKernels(webglKernelConfigs);

@@ -4,7 +4,7 @@
  * `sign(gamma) * max(|gamma|, epsilon)` so that `x̂ = (act⁻¹(y) - beta) / gamma` stays finite.
  */
 import {
-  abs, add, div, engine, equal, getKernel, maximum, mul, neg, onesLike, reshape, sign, sqrt, where,
+  abs, add, div, equal, maximum, mul, neg, onesLike, reshape, sign, sqrt, where,
   type GradConfig, type NamedTensorMap, type Tensor,
 } from '@tensorflow/tfjs-core';
 import {
@@ -12,6 +12,7 @@ import {
   type NormApplyAttrs,
 } from '../kernel_names.js';
 import {normView} from '../norm_view.js';
+import {hasKernel, runKernel} from '../run_kernel.js';
 
 export function invertibleGamma(gamma: Tensor, epsilon: number): Tensor {
   const s = where(equal(gamma, 0), onesLike(gamma), sign(gamma));
@@ -19,7 +20,7 @@ export function invertibleGamma(gamma: Tensor, epsilon: number): Tensor {
 }
 
 const run = (name: string, inputs: NamedTensorMap, attrs: object) =>
-  engine().runKernel(name, inputs, attrs as never) as Tensor | Tensor[];
+  runKernel(name, inputs, attrs) as Tensor | Tensor[];
 
 export const abnTrainingGradConfig: GradConfig = {
   kernelName: NormsABNTraining,
@@ -31,7 +32,7 @@ export const abnTrainingGradConfig: GradConfig = {
     const [gamma, beta, y, variance, mean] = saved;
     const a = attrs as NormApplyAttrs;
     const inputs: NamedTensorMap = {dy, y, mean, variance, gamma: invertibleGamma(gamma, a.epsilon), beta, dMean, dVariance};
-    if (getKernel(NormsBackwardTraining, engine().backendName) != null) {
+    if (hasKernel(NormsBackwardTraining)) {
       const [dx, sumDz, sumDzXhat] = run(NormsBackwardTraining, inputs, a) as Tensor[];
       return {x: () => dx, gamma: () => reshape(sumDzXhat, gamma.shape), beta: () => reshape(sumDz, beta.shape)};
     }

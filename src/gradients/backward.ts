@@ -2,10 +2,11 @@
  * Shared steps of every gradient: the one-pass backward reduction and the backward apply,
  * both run as kernels so each backend supplies its own fused version.
  */
-import {engine, type NamedTensorMap, type Tensor} from '@tensorflow/tfjs-core';
+import type {NamedTensorMap, Tensor} from '@tensorflow/tfjs-core';
 import {
   NormsBackwardApply, type NormsBackwardApplyAttrs, NormsBackwardReduce, type NormApplyAttrs,
 } from '../kernel_names.js';
+import {runKernel} from '../run_kernel.js';
 
 /** Kernel inputs without the absent ones (the engine expects no undefined entries). */
 function defined(inputs: Record<string, Tensor | undefined>): NamedTensorMap {
@@ -25,7 +26,7 @@ export function backwardReduce(
     inputs: {dy: Tensor; x: Tensor; mean: Tensor; variance: Tensor; gamma: Tensor; beta: Tensor;
              shift?: Tensor},
     attrs: NormApplyAttrs): BackwardSums {
-  const [sumDz, sumDzXhat, slotSumDzGamma, slotSumDzGammaXhat] = engine().runKernel(
+  const [sumDz, sumDzXhat, slotSumDzGamma, slotSumDzGammaXhat] = runKernel(
       NormsBackwardReduce, defined(inputs), attrs) as Tensor[];
   return {sumDz, sumDzXhat, slotSumDzGamma, slotSumDzGammaXhat};
 }
@@ -35,5 +36,5 @@ export function backwardApply(
              slotSumDzGamma?: Tensor; slotSumDzGammaXhat?: Tensor; dMean?: Tensor; dVariance?: Tensor},
     attrs: NormApplyAttrs, training: boolean, count: number): Tensor {
   const a: NormsBackwardApplyAttrs = {...attrs, training, count};
-  return engine().runKernel(NormsBackwardApply, defined(inputs), a) as Tensor;
+  return runKernel(NormsBackwardApply, defined(inputs), a) as Tensor;
 }

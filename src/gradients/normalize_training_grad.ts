@@ -1,6 +1,7 @@
-import {engine, getKernel, reshape, type GradConfig, type NamedTensorMap, type Tensor} from '@tensorflow/tfjs-core';
+import {reshape, type GradConfig, type NamedTensorMap, type Tensor} from '@tensorflow/tfjs-core';
 import {NormsBackwardTraining, NormsNormalizeTraining, type NormsNormalizeTrainingAttrs} from '../kernel_names.js';
 import {normView} from '../norm_view.js';
+import {hasKernel, runKernel} from '../run_kernel.js';
 import {backwardApply, backwardReduce} from './backward.js';
 
 /**
@@ -16,9 +17,9 @@ export const normalizeTrainingGradConfig: GradConfig = {
     const [dy, dMean, dVariance] = dys as Tensor[];
     const [x, gamma, beta, variance, shift, mean] = saved;
     const a = attrs as NormsNormalizeTrainingAttrs;
-    if (getKernel(NormsBackwardTraining, engine().backendName) != null) {
+    if (hasKernel(NormsBackwardTraining)) {
       const inputs: NamedTensorMap = {dy, x, mean, variance, gamma, beta, shift, dMean, dVariance};
-      const [dx, sumDz, sumDzXhat] = engine().runKernel(NormsBackwardTraining, inputs, a) as Tensor[];
+      const [dx, sumDz, sumDzXhat] = runKernel(NormsBackwardTraining, inputs, a) as Tensor[];
       return {x: () => dx, gamma: () => reshape(sumDzXhat, gamma.shape), beta: () => reshape(sumDz, beta.shape)};
     }
     const sums = backwardReduce({dy, x, mean, variance, gamma, beta, shift}, a);

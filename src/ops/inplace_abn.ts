@@ -1,14 +1,14 @@
 import {
-  customGrad, engine, fill, type GradSaveFunc, op, reshape, tensor1d, type NamedTensorMap, type Tensor, type Tensor1D,
+  customGrad, fill, type GradSaveFunc, op, reshape, tensor1d, type NamedTensorMap, type Tensor, type Tensor1D,
   type TensorLike, type Variable,
 } from '@tensorflow/tfjs-core';
 import {type CollectiveGroup, resolveGroup} from '../collective/group.js';
 import {invertibleGamma} from '../gradients/abn_grads.js';
-import {ensureKernelAlias} from '../kernel_aliases.js';
 import {
   type NormActivation, NormsABNApply, NormsABNTraining, NormsBackwardApply, NormsBackwardReduce, type NormApplyAttrs,
 } from '../kernel_names.js';
 import {normView} from '../norm_view.js';
+import {runKernel} from '../run_kernel.js';
 import {checkTrainingCount} from './batch_norm.js';
 import {channelNormArgs} from './channel_args.js';
 import {globalStats} from './sync_batch_norm.js';
@@ -69,19 +69,19 @@ function syncTraining(x: Tensor, gamma: Tensor, beta: Tensor, attrs: NormApplyAt
   const f = customGrad((...args: Array<Tensor | GradSaveFunc>) => {
     const [xx, g, b] = args as Tensor[];
     const save = args[3] as GradSaveFunc;
-    const y = engine().runKernel(NormsABNApply, {x: xx, gamma: g, beta: b, ...stats} as NamedTensorMap, attrs) as Tensor;
+    const y = runKernel(NormsABNApply, {x: xx, gamma: g, beta: b, ...stats} as NamedTensorMap, attrs) as Tensor;
     save([y, g, b, stats.mean, stats.variance]);
     return {
       value: y,
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
         const [sy, sg, sb, mean, v] = saved;
         const inputs: NamedTensorMap = {dy, y: sy, mean, variance: v, gamma: invertibleGamma(sg, attrs.epsilon), beta: sb};
-        const [sumDz, sumDzXhat, slotDg, slotDgX] = engine().runKernel(NormsBackwardReduce, inputs, attrs) as Tensor[];
+        const [sumDz, sumDzXhat, slotDg, slotDgX] = runKernel(NormsBackwardReduce, inputs, attrs) as Tensor[];
         const local = new Float64Array(2 * C);
         local.set(slotDg.dataSync());
         local.set(slotDgX.dataSync(), C);
         const sums = group.allReduceSum(local);
-        const dx = engine().runKernel(NormsBackwardApply, {
+        const dx = runKernel(NormsBackwardApply, {
           ...inputs, slotSumDzGamma: tensor1d(Float32Array.from(sums.subarray(0, C))),
           slotSumDzGammaXhat: tensor1d(Float32Array.from(sums.subarray(C))),
         }, {...attrs, training: true, count: global.count}) as Tensor;
@@ -123,17 +123,14 @@ function inplaceABN_(x: Tensor | TensorLike, opts: InplaceABNOptions): InplaceAB
   const {C, attrs} = a;
   const gamma = a.gamma ?? fill([C], 1);
   const beta = a.beta ?? fill([C], 0);
-  const backend = engine().backendName;
   const group = opts.group ? resolveGroup(opts.group) : null;
   let result: InplaceABNResult;
   const localCount = normView(a.x.shape, attrs).count;
   if (opts.training && group !== null && group.worldSize > 1) {
-    ensureKernelAlias(NormsABNApply, backend);
     result = syncTraining(a.x, gamma, beta, attrs, C, group);
   } else if (opts.training) {
     checkTrainingCount(name, localCount, a.x.shape);
-    ensureKernelAlias(NormsABNTraining, backend);
-    const [y, mean, variance, shift, offset] = engine().runKernel(NormsABNTraining, {x: a.x, gamma, beta}, attrs) as Tensor[];
+    const [y, mean, variance, shift, offset] = runKernel(NormsABNTraining, {x: a.x, gamma, beta}, attrs) as Tensor[];
     shift.dispose();
     offset.dispose();
     result = {y, mean: mean as Tensor1D, variance: variance as Tensor1D, count: localCount};
@@ -141,8 +138,7 @@ function inplaceABN_(x: Tensor | TensorLike, opts: InplaceABNOptions): InplaceAB
     if (opts.mean == null || opts.variance == null) fail(name, `'mean' and 'variance' are required when 'training' is false`);
     const mean = paramInput(name, 'mean', opts.mean, [C], a.what)!;
     const variance = paramInput(name, 'variance', opts.variance, [C], a.what)!;
-    ensureKernelAlias(NormsABNApply, backend);
-    const y = engine().runKernel(NormsABNApply, {x: a.x, mean, variance, gamma, beta}, attrs) as Tensor;
+    const y = runKernel(NormsABNApply, {x: a.x, mean, variance, gamma, beta}, attrs) as Tensor;
     // The caller's statistics themselves, as batchNorm returns them in inference.
     result = {y, mean: mean as Tensor1D, variance: variance as Tensor1D, count: localCount};
   }

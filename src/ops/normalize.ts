@@ -2,11 +2,12 @@
  * The one path every op takes into the kernels: fill in absent gamma/beta, then run the
  * fused training kernel (batch statistics) or the apply kernel (given statistics).
  */
-import {engine, fill, type NamedTensorMap, type Tensor, type Tensor1D} from '@tensorflow/tfjs-core';
+import {fill, type NamedTensorMap, type Tensor, type Tensor1D} from '@tensorflow/tfjs-core';
 import {
   NormsApply, type NormApplyAttrs, NormsNormalizeTraining, type NormViewAttrs,
 } from '../kernel_names.js';
 import {normView} from '../norm_view.js';
+import {runKernel} from '../run_kernel.js';
 import type {DataFormat} from './types.js';
 
 export interface NormalizeResult {
@@ -33,14 +34,14 @@ export function normalize(
   const gamma = params.gamma ?? fill(paramShape, 1);
   const beta = params.beta ?? fill(paramShape, 0);
   if (params.training) {
-    const [y, mean, variance, shift, meanOffset] = engine().runKernel(
+    const [y, mean, variance, shift, meanOffset] = runKernel(
         NormsNormalizeTraining, {x, gamma, beta}, attrs) as Tensor[];
     shift.dispose();
     meanOffset.dispose();
     return {y, mean: mean as Tensor1D, variance: variance as Tensor1D};
   }
   const inputs: NamedTensorMap = {x, mean: params.mean!, variance: params.variance!, gamma, beta};
-  const y = engine().runKernel(NormsApply, inputs, attrs) as Tensor;
+  const y = runKernel(NormsApply, inputs, attrs) as Tensor;
   // The caller's own tensors, not copies: nothing but y to dispose. tf.op's scope only disposes
   // tensors made inside it, so returning an input is safe.
   return {y, mean: params.mean as Tensor1D, variance: params.variance as Tensor1D};

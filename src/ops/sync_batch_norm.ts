@@ -1,11 +1,12 @@
 import {
-  customGrad, engine, fill, type GradSaveFunc, op, reshape, tensor1d, type Tensor, type Tensor1D, type TensorLike,
+  customGrad, fill, type GradSaveFunc, op, reshape, tensor1d, type Tensor, type Tensor1D, type TensorLike,
 } from '@tensorflow/tfjs-core';
 import {type CollectiveGroup, resolveGroup} from '../collective/group.js';
 import {mergeStats, packStats, splitMean} from '../collective/stats.js';
 import {
   NormsApply, type NormApplyAttrs, NormsBackwardApply, NormsBackwardReduce, NormsMoments,
 } from '../kernel_names.js';
+import {runKernel} from '../run_kernel.js';
 import {batchNorm, checkTrainingCount} from './batch_norm.js';
 import {channelNormArgs} from './channel_args.js';
 import {slotCount} from './normalize.js';
@@ -34,7 +35,7 @@ const read = (t: Tensor) => Float64Array.from(t.dataSync());
 /** Per-channel (count, mean, M2) of this rank's batch, from the moments kernel. */
 function localStats(x: Tensor, attrs: NormApplyAttrs, C: number, count: number) {
   if (count === 0) return {count: 0, mean: new Float64Array(C), m2: new Float64Array(C)};
-  const [mean, variance, shift, offset] = engine().runKernel(NormsMoments, {x}, attrs) as Tensor[];
+  const [mean, variance, shift, offset] = runKernel(NormsMoments, {x}, attrs) as Tensor[];
   const m = read(offset);
   const sh = read(shift);
   const v = read(variance);
@@ -105,19 +106,19 @@ function syncBatchNorm_(x: Tensor | TensorLike, opts: SyncBatchNormOptions = {})
   const f = customGrad((...args: Array<Tensor | GradSaveFunc>) => {
     const [xx, g, b] = args as Tensor[];
     const save = args[3] as GradSaveFunc;
-    const y = engine().runKernel(NormsApply, {x: xx, gamma: g, beta: b, ...stats}, attrs) as Tensor;
+    const y = runKernel(NormsApply, {x: xx, gamma: g, beta: b, ...stats}, attrs) as Tensor;
     save([xx, g, b, stats.mean, stats.shift, stats.variance]);
     return {
       value: y,
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
         const [sx, sg, sb, mean, sh, v] = saved;
         const inputs = {dy, x: sx, mean, shift: sh, variance: v, gamma: sg, beta: sb};
-        const [sumDz, sumDzXhat, slotDg, slotDgX] = engine().runKernel(NormsBackwardReduce, inputs, attrs) as Tensor[];
+        const [sumDz, sumDzXhat, slotDg, slotDgX] = runKernel(NormsBackwardReduce, inputs, attrs) as Tensor[];
         const local = new Float64Array(2 * C);
         local.set(slotDg.dataSync());
         local.set(slotDgX.dataSync(), C);
         const sums = group.allReduceSum(local);
-        const dx = engine().runKernel(NormsBackwardApply, {
+        const dx = runKernel(NormsBackwardApply, {
           ...inputs, slotSumDzGamma: tensor1d(Float32Array.from(sums.subarray(0, C))),
           slotSumDzGammaXhat: tensor1d(Float32Array.from(sums.subarray(C))),
         }, {...attrs, training: true, count: global.count}) as Tensor;

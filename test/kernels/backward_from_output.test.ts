@@ -8,13 +8,14 @@ import {
   NormsApply, NormsBackwardApply, NormsBackwardReduce, NormsBackwardTraining, NormsNormalizeTraining,
   type NormApplyAttrs,
 } from '../../src/kernel_names.js';
+import {runKernel} from '../../src/run_kernel.js';
+import {useTestBackend} from '../support/backend.js';
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await useTestBackend(tf);
 });
 
-const run = (name: string, inputs: tf.NamedTensorMap, attrs: object) =>
-  tf.engine().runKernel(name, inputs, attrs as never) as tf.Tensor | tf.Tensor[];
+const run = (name: string, inputs: tf.NamedTensorMap, attrs: object) => runKernel(name, inputs, attrs);
 
 const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0];
 

@@ -7,9 +7,10 @@ import * as tf from '@tensorflow/tfjs';
 import {batchNorm, layers} from '../../src/index.js';
 import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
+import {useTestBackend} from '../support/backend.js';
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await useTestBackend(tf);
 });
 
 interface MovingCase {

@@ -6,9 +6,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import {layers} from '../../src/index.js';
+import {useTestBackend} from '../support/backend.js';
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await useTestBackend(tf);
 });
 
 async function saved(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {

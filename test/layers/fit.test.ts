@@ -2,12 +2,13 @@
 import * as tf from '@tensorflow/tfjs';
 import * as norms from '../../src/index.js';
 import {fitEachLayer, type FitResult} from '../support/layer_checks.js';
+import {useTestBackend} from '../support/backend.js';
 
 let results: FitResult[];
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await useTestBackend(tf);
   results = await fitEachLayer(tf, norms);
-}, 120000);
+}, 600_000);
 
 test.each(norms.layers ? ['batchNormalization', 'batchNormalization NCHW (axis 1)', 'batchNormalization center/scale false',
   'batchNormalization momentum null, unbiased', 'syncBatchNormalization (world of one)', 'layerNormalization',

@@ -4,9 +4,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import {convert, layers} from '../../src/index.js';
+import {useTestBackend} from '../support/backend.js';
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await useTestBackend(tf);
 });
 
 function plainBlocks(residual: boolean): tf.LayersModel {

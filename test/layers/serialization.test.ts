@@ -4,9 +4,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import {groupNorm, instanceNorm, layers} from '../../src/index.js';
+import {useTestBackend} from '../support/backend.js';
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await useTestBackend(tf);
 });
 
 async function roundTrip(model: tf.LayersModel): Promise<{loaded: tf.LayersModel; topology: string}> {

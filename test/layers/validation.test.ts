@@ -5,9 +5,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import {batchNorm, inplaceABN, layers} from '../../src/index.js';
+import {useTestBackend} from '../support/backend.js';
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await useTestBackend(tf);
 });
 
 /** The message an op gives for the same bad value, with the op's name swapped for the layer's. */

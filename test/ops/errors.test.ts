@@ -1,9 +1,10 @@
 /** Bad input gets a clear error naming the argument, and throwing leaks nothing. */
 import * as tf from '@tensorflow/tfjs';
 import {batchNorm, groupNorm, instanceNorm, layerNorm} from '../../src/index.js';
+import {useTestBackend} from '../support/backend.js';
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await useTestBackend(tf);
 });
 
 const x4 = () => tf.ones([2, 3, 4, 4]);

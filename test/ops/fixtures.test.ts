@@ -3,9 +3,10 @@ import * as tf from '@tensorflow/tfjs';
 import * as norms from '../../src/index.js';
 import {checkCase, type NormOps} from '../support/fixtures.js';
 import {FIXTURE_FILES, loadFixtures} from '../support/load.js';
+import {useTestBackend} from '../support/backend.js';
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await useTestBackend(tf);
 });
 
 for (const file of FIXTURE_FILES) {

@@ -5,9 +5,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import {batchNorm, inplaceABN, sparseBatchNorm} from '../../src/index.js';
+import {useTestBackend} from '../support/backend.js';
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await useTestBackend(tf);
 });
 
 const stats = () => ({

@@ -6,9 +6,10 @@ import * as tf from '@tensorflow/tfjs';
 import {batchNorm, inplaceABN} from '../../src/index.js';
 import {checkCase, type NormOps} from '../support/fixtures.js';
 import {loadFixtures} from '../support/load.js';
+import {useTestBackend} from '../support/backend.js';
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await useTestBackend(tf);
 });
 
 const invertible = loadFixtures('batch_norm').cases.filter((c) => c.opts.activation !== 'relu');

@@ -1,9 +1,10 @@
 /** tf.memory().numTensors returns to its starting value after every op and its gradient. */
 import * as tf from '@tensorflow/tfjs';
 import {batchNorm, groupNorm, instanceNorm, layerNorm} from '../../src/index.js';
+import {useTestBackend} from '../support/backend.js';
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await useTestBackend(tf);
 });
 
 /** Returns the op's main output; `all` collects every tensor the op returned. */

@@ -5,9 +5,10 @@
 import * as tf from '@tensorflow/tfjs';
 import {batchNorm, groupNorm, instanceNorm, layerNorm} from '../../src/index.js';
 import {reference, type RefSpec} from '../support/reference.js';
+import {useTestBackend} from '../support/backend.js';
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await useTestBackend(tf);
 });
 
 function maxRelErr(actual: ArrayLike<number>, expected: ArrayLike<number>): number {

@@ -6,9 +6,10 @@ import * as tf from '@tensorflow/tfjs';
 import {sparseBatchNorm} from '../../src/index.js';
 import {compare} from '../support/fixtures.js';
 import {loadFixtures} from '../support/load.js';
+import {useTestBackend} from '../support/backend.js';
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await useTestBackend(tf);
 });
 
 // The values matrix is [nnz, C]: the rank-2 channels-last cases.

@@ -3,9 +3,10 @@ import * as tf from '@tensorflow/tfjs';
 import {batchNorm, collective, syncBatchNorm} from '../../src/index.js';
 import {compare} from '../support/fixtures.js';
 import {loadFixtures} from '../support/load.js';
+import {useTestBackend} from '../support/backend.js';
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await useTestBackend(tf);
 });
 
 const training = loadFixtures('batch_norm').cases.filter((c) => c.opts.training);

@@ -60,3 +60,23 @@ test('the browser bundle defines the global tfnorms on top of the global tf', ()
   expect(typeof tfnorms.groupNorm).toBe('function');
   expect(tfnorms.groupNorm(tf.ones([2, 4, 4]), {groups: 2}).shape).toEqual([2, 4, 4]);
 });
+
+test('tfjs-norms/wasm registers the wasm kernels (CommonJS and ESM), with type declarations', () => {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  for (const file of Object.values(pkg.exports['./wasm']) as string[]) expect(existsSync(join(root, file))).toBe(true);
+  const script = (load: string) => `${load}
+    tf.env().set('IS_TEST', true); // no "install tfjs-node" banner
+    await tf.setBackend('wasm');
+    const y = n.layerNorm(tf.tensor2d([[1, 2, 3]]));
+    console.log(JSON.stringify({registered: w.wasmKernelsRegistered, kernel: tf.getKernel('NormsApply', 'wasm') != null,
+      y: Array.from(y.dataSync()).map(v => +v.toFixed(4))}));`;
+  const cjs = node(['-e', `(async () => {${script(`
+    const tf = require('@tensorflow/tfjs-core'); require('@tensorflow/tfjs-backend-wasm');
+    const n = require('tfjs-norms'); const w = require('tfjs-norms/wasm');`)}})()`]);
+  const esm = node(['--input-type=module', '-e', script(`
+    import * as tf from '@tensorflow/tfjs-core'; import '@tensorflow/tfjs-backend-wasm';
+    import * as n from 'tfjs-norms'; import * as w from 'tfjs-norms/wasm';`)]);
+  for (const out of [cjs, esm]) {
+    expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual({registered: true, kernel: true, y: [-1.2247, 0, 1.2247]});
+  }
+});

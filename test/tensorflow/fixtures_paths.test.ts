@@ -7,7 +7,8 @@
 import {tf, tfHandles, useTensorflow} from './support/tfnode.js';
 import * as norms from '../../src/index.js';
 import {backwardTrainingConfig} from '../../kernels/tensorflow/backward_training.js';
-import {nativePaths} from '../../kernels/tensorflow/norm_graph.js';
+import {nativePathFlags, type NativePaths} from '../../kernels/tensorflow/norm_graph.js';
+import {setFlags} from '../../src/flags.js';
 import {NormsBackwardTraining} from '../../src/kernel_names.js';
 import {checkCase, type NormOps} from '../support/fixtures.js';
 import {FIXTURE_FILES, loadFixtures} from '../support/load.js';
@@ -19,15 +20,13 @@ beforeAll(async () => {
 const all = FIXTURE_FILES.flatMap((f) => loadFixtures(f).cases.map((c) => [`${f}: ${c.name}`, c] as const));
 
 /** Every fixture case with `paths` switched on, checking tensors and TensorFlow handles. */
-function withPaths(title: string, paths: Partial<typeof nativePaths>): void {
+function withPaths(title: string, paths: Partial<NativePaths>): void {
   describe(title, () => {
-    const saved = {...nativePaths};
+    let restore = () => {};
     beforeAll(() => {
-      Object.assign(nativePaths, paths);
+      restore = setFlags(nativePathFlags(paths));
     });
-    afterAll(() => {
-      Object.assign(nativePaths, saved);
-    });
+    afterAll(() => restore());
 
     test.each(all)('%s', (_n, c) => {
       const before = tf.memory().numTensors;
@@ -40,7 +39,7 @@ function withPaths(title: string, paths: Partial<typeof nativePaths>): void {
 }
 
 withPaths('portable ops only', {fusedBatchNorm: false, mklLayerNorm: false, rawInputs: false});
-withPaths('FusedBatchNorm* on channels-first views too (the GPU choice)', {fusedBatchNormChannelsFirst: true});
+withPaths('FusedBatchNorm* on channels-first views too (the GPU choice)', {fusedBatchNormChannelsFirst: 'always'});
 
 describe('split backward (NormsBackwardReduce + NormsBackwardApply)', () => {
   beforeAll(() => {

@@ -13,7 +13,7 @@ import {backwardTrainingConfig} from '../../kernels/tensorflow/backward_training
 import {momentsConfig} from '../../kernels/tensorflow/moments.js';
 import {normalizeTrainingConfig} from '../../kernels/tensorflow/normalize_training.js';
 import * as names from '../../src/kernel_names.js';
-import {ensureKernelAlias} from '../../src/kernel_aliases.js';
+import {prepareBackend} from '../../kernels/composite/install.js';
 import type {Tensor} from '@tensorflow/tfjs-core';
 
 beforeAll(async () => {
@@ -45,7 +45,7 @@ test('every kernel name of src/kernel_names.ts has a tensorflow kernel (aliases:
   for (const [alias, original] of Object.entries(names.KERNEL_ALIASES)) {
     expect(tf.getKernel(original, 'tensorflow')).toBeDefined();
     // Registered from the tensorflow kernel the first time an op needs it.
-    ensureKernelAlias(alias, 'tensorflow');
+    prepareBackend('tensorflow');
     const k = tf.getKernel(alias, 'tensorflow')!;
     expect(k.kernelFunc).toBe(tf.getKernel(original, 'tensorflow')!.kernelFunc);
   }

@@ -7,7 +7,8 @@
  * FusedBatchNorm* path that GPUs take for them is forced once more here so it stays tested.
  */
 import {opsRun} from './support/ops_log.js';
-import {nativePaths, RAW_MEAN_LIMIT, RAW_SUMS_LIMIT} from '../../kernels/tensorflow/norm_graph.js';
+import {nativePathFlags, type NativePaths, RAW_MEAN_LIMIT, RAW_SUMS_LIMIT} from '../../kernels/tensorflow/norm_graph.js';
+import {setFlags} from '../../src/flags.js';
 import {tf, useTensorflow} from './support/tfnode.js';
 import {batchNorm, groupNorm, instanceNorm, layerNorm} from '../../src/index.js';
 import {compare} from '../support/fixtures.js';
@@ -27,7 +28,7 @@ interface Variant {
   /** Ops that the raw path of normal data runs. */
   native: string[];
   /** Paths forced for this variant. */
-  paths?: Partial<typeof nativePaths>;
+  paths?: Partial<NativePaths>;
 }
 
 const eps = 1e-5;
@@ -43,7 +44,7 @@ const variants: Variant[] = [
     run: (x, g, b) => batchNorm(x, {training: true, gamma: g, beta: b, dataFormat: 'NCHW'}).y,
     spec: (s) => ({slotOf: nchwChannel(s), channelOf: nchwChannel(s), slots: s[1], epsilon: eps}), paramShape: (s) => [s[1]]},
   {name: 'batchNorm NCHW, FusedBatchNorm* (the GPU path)', shape: [8, 32, 16, 16], native: ['FusedBatchNormV3', 'FusedBatchNormGradV3'],
-    paths: {fusedBatchNormChannelsFirst: true},
+    paths: {fusedBatchNormChannelsFirst: 'always'},
     run: (x, g, b) => batchNorm(x, {training: true, gamma: g, beta: b, dataFormat: 'NCHW'}).y,
     spec: (s) => ({slotOf: nchwChannel(s), channelOf: nchwChannel(s), slots: s[1], epsilon: eps}), paramShape: (s) => [s[1]]},
   {name: 'instanceNorm NCHW', shape: [4, 16, 16, 16], native: ['Sum', 'EuclideanNorm'],
@@ -51,7 +52,7 @@ const variants: Variant[] = [
     spec: (s) => ({slotOf: (i) => sampleOf(s)(i) * s[1] + nchwChannel(s)(i), channelOf: nchwChannel(s), slots: s[0] * s[1], epsilon: eps}),
     paramShape: (s) => [s[1]]},
   {name: 'instanceNorm NCHW, FusedBatchNorm* (the GPU path)', shape: [4, 16, 16, 16], native: ['FusedBatchNormV3', 'FusedBatchNormGradV3'],
-    paths: {fusedBatchNormChannelsFirst: true},
+    paths: {fusedBatchNormChannelsFirst: 'always'},
     run: (x, g, b) => instanceNorm(x, {gamma: g, beta: b, dataFormat: 'NCHW'}),
     spec: (s) => ({slotOf: (i) => sampleOf(s)(i) * s[1] + nchwChannel(s)(i), channelOf: nchwChannel(s), slots: s[0] * s[1], epsilon: eps}),
     paramShape: (s) => [s[1]]},
@@ -90,13 +91,11 @@ const data = (limit: number) => [
 ] as const;
 
 describe.each(variants)('$name', (variant) => {
-  const saved = {...nativePaths};
+  let restore = () => {};
   beforeAll(() => {
-    Object.assign(nativePaths, variant.paths ?? {});
+    restore = setFlags(nativePathFlags(variant.paths ?? {}));
   });
-  afterAll(() => {
-    Object.assign(nativePaths, saved);
-  });
+  afterAll(() => restore());
   const fused = variant.native.includes('FusedBatchNormV3');
 
   test.each(data(fused ? RAW_MEAN_LIMIT : RAW_SUMS_LIMIT))('%s', (_what, scale, loc, raw) => {
