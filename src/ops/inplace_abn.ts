@@ -1,6 +1,7 @@
 import {fill, op, type Tensor, type Tensor1D, type TensorLike, type Variable} from '@tensorflow/tfjs-core';
 import {type CollectiveGroup, resolveGroup} from '../collective/group.js';
 import {syncTraining} from '../gradients/sync_training.js';
+import {INVERTIBLE_ACTIVATIONS} from '../activation.js';
 import {type NormActivation, NormsABNApply, NormsABNTraining} from '../kernel_names.js';
 import {normView} from '../norm_view.js';
 import {runKernel} from '../run_kernel.js';
@@ -29,7 +30,7 @@ export interface InplaceABNResult extends BatchNormResult {
 
 const OPTIONS = ['training', 'gamma', 'beta', 'epsilon', 'dataFormat', 'activation', 'alpha', 'mean', 'variance',
   'group', 'inPlace'] as const;
-export const INVERTIBLE: readonly NormActivation[] = ['leakyRelu', 'elu', 'linear'];
+export const INVERTIBLE = INVERTIBLE_ACTIVATIONS;
 
 function isVariable(x: unknown): x is Variable {
   return typeof x === 'object' && x !== null && 'trainable' in x && typeof (x as Variable).assign === 'function';
@@ -39,6 +40,8 @@ function isVariable(x: unknown): x is Variable {
 export function checkInvertible(name: string, activation: unknown, alpha: unknown): {activation: NormActivation; alpha: number} {
   const a = checkActivation(name, activation ?? 'leakyRelu', alpha, INVERTIBLE);
   if (a.activation === 'leakyRelu' && a.alpha === 0) fail(name, `a leakyRelu slope ('alpha') of 0 is not invertible`);
+  // y > 0 would come from both signs of z (spec: src/activation.ts).
+  if (a.activation === 'leakyRelu' && a.alpha < 0) fail(name, `a negative leakyRelu slope ('alpha' ${a.alpha}) is not invertible`);
   if (a.activation === 'elu' && !(a.alpha > 0)) fail(name, `elu needs 'alpha' > 0 to be invertible`);
   return a;
 }
