@@ -8,19 +8,20 @@ import {runCollective} from './sections/collective.js';
 import {runCpu} from './sections/cpu.js';
 import {runDefaultLayers} from './sections/default_layers.js';
 import {runMemory} from './sections/memory.js';
+import {runOrt} from './sections/ort.js';
 import {runTensorflow} from './sections/tensorflow.js';
 import {runComposite, runWasm} from './sections/wasm.js';
 import {runWebgl} from './sections/webgl.js';
 
 const {values} = parseArgs({options: {
-  sections: {type: 'string', default: 'cpu,webgl,tensorflow,wasm,composite,collective,memory,defaultLayers'},
+  sections: {type: 'string', default: 'cpu,webgl,tensorflow,wasm,composite,collective,memory,defaultLayers,ort'},
   quick: {type: 'boolean', default: false},
 }});
 
 const opts = values.quick ? {warmup: 1, minRuns: 3, minMs: 200} : {warmup: 3, minRuns: 9, minMs: 3000};
 const sections: Record<string, typeof runCpu> = {
   cpu: runCpu, webgl: runWebgl, tensorflow: runTensorflow, wasm: runWasm, composite: runComposite,
-  collective: runCollective, memory: runMemory, defaultLayers: runDefaultLayers,
+  collective: runCollective, memory: runMemory, defaultLayers: runDefaultLayers, ort: runOrt,
 };
 
 let missed = 0;

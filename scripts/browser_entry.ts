@@ -1,3 +1,3 @@
-// The browser bundle: the package's API plus the webgl kernels.
-export * from '../src/index.js';
+// The browser bundle: the package's browser API (src/browser.ts) plus the webgl kernels.
+export * from '../src/browser.js';
 import '../src/webgl.js';

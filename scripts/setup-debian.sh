@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests, benchmarks and demo need, when they are missing:
 # chromium (/usr/bin/chromium, driven headless by playwright-core for the webgl suites) and the
-# tools scripts/tfjs-node/ensure-tfjs-node.mjs uses to build tfjs-node's addon (python3 with pip,
-# g++, make), openmpi-bin (`mpirun`, for test/collective/env_engines.test.ts, which starts
+# tools `tfjs-norms setup-node` (src/cli/setup_node.ts) uses to build tfjs-node's addon (python3
+# with pip, g++, make), openmpi-bin (`mpirun`, for test/collective/env_engines.test.ts, which starts
 # ranks under OpenMPI), Slurm with munge (test/collective/env_slurm.test.ts starts a one-node
 # Slurm of its own; the packages' own services are not used) and shellcheck (doc checks).
 # Idempotent and instant when everything is there. Never downloads a browser from anywhere

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Dependencies' install scripts are not run: tfjs-node's downloads libtensorflow from a host
-# this environment cannot reach; scripts/tfjs-node/ensure-tfjs-node.mjs builds its addon instead.
+# this environment cannot reach; `tfjs-norms setup-node` (src/cli/setup_node.ts) builds its addon instead.
 stamp=node_modules/.tfjs-norms-installed
 if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
   echo "setup: npm ci --ignore-scripts"
@@ -32,4 +32,4 @@ fi
 
 # A loadable @tensorflow/tfjs-node: the normal package when it loads, else its addon built from
 # the npm package's source against libtensorflow from PyPI (cached under .cache/tfjs-node/).
-node scripts/tfjs-node/ensure-tfjs-node.mjs
+npx tsx scripts/setup-node.ts

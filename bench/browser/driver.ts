@@ -30,15 +30,29 @@ export interface BuildOptions {
   workers?: Record<string, string>;
 }
 
+/**
+ * Pages import src/index.ts (or src/collective/index.ts); in a browser they get the package's
+ * browser build (src/browser.ts, src/collective/browser.ts),
+ * as bundlers do through the `browser` export condition. Nothing is external: a Node built-in
+ * reachable from a page fails its build.
+ */
+const browserBuild: esbuild.Plugin = {
+  name: 'tfjs-norms-browser-build',
+  setup(build) {
+    build.onResolve({filter: /(^|\/)src\/(collective\/)?index\.js$/},
+      (args) => ({path: resolve(args.resolveDir, args.path.replace(/index\.js$/, 'browser.ts'))}));
+  },
+};
+
 async function bundle(entry: string, outfile: string): Promise<void> {
   await esbuild.build({
     entryPoints: [entry],
     bundle: true,
     format: 'iife',
     target: 'es2020',
+    platform: 'browser',
     outfile,
-    // Node-only modules (the collective TCP transport) are never loaded in the page.
-    external: ['node:*'],
+    plugins: [browserBuild],
     logLevel: 'warning',
     sourcemap: false,
   });

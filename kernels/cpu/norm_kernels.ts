@@ -12,7 +12,9 @@ import {
 } from '../../src/kernel_names.js';
 import {normView, type NormView} from '../../src/norm_view.js';
 import type {KernelIO} from './kernel_io.js';
-import {apply, backwardApply, backwardReduce, moments, slotMeans, type ApplyParams, type BackwardSource} from './norm_loops.js';
+import {apply, backwardApply, backwardReduce, moments, slotMeans, type ApplyParams, type BackwardSource,
+  type Moments} from './norm_loops.js';
+import {applySlots, contiguousSlots, normalizeSlots, slotMoments} from './slot_loops.js';
 
 type StatsInputs = {x: TensorInfo; mean: TensorInfo; variance: TensorInfo; gamma?: TensorInfo; beta?: TensorInfo;
                     shift?: TensorInfo};
@@ -49,7 +51,7 @@ function readSource(io: KernelIO, inputs: {x?: TensorInfo; y?: TensorInfo}): Bac
 function moments_(io: KernelIO, {x}: NormsMomentsInputs, a: NormApplyAttrs): TensorInfo[] {
   const v = normView(x.shape, a);
   const out = io.allocate([[v.slots], [v.slots], [v.slots], [v.slots]]);
-  const m = moments(io.read(x), v);
+  const m = (contiguousSlots(v) ? slotMoments : moments)(io.read(x), v);
   [m.mean, m.variance, m.shift, m.meanOffset].forEach((t, i) => out.data[i].set(t));
   return out.infos();
 }
@@ -57,7 +59,7 @@ function moments_(io: KernelIO, {x}: NormsMomentsInputs, a: NormApplyAttrs): Ten
 function apply_(io: KernelIO, ins: NormsApplyInputs, a: NormApplyAttrs): TensorInfo {
   const v = normView(ins.x.shape, a);
   const out = io.allocate([ins.x.shape]);
-  apply(io.read(ins.x), applyParams(io, v, ins, a), out.data[0]);
+  (contiguousSlots(v) ? applySlots : apply)(io.read(ins.x), applyParams(io, v, ins, a), out.data[0]);
   return out.infos()[0];
 }
 
@@ -65,11 +67,15 @@ function normalizeTraining(io: KernelIO, {x, gamma, beta}: NormsNormalizeTrainin
   const v = normView(x.shape, a);
   const out = io.allocate([x.shape, [v.slots], [v.slots], [v.slots], [v.slots]]);
   const xs = io.read(x);
-  const m = moments(xs, v);
-  apply(xs, {
-    v, mean: m.exactMean, variance: m.variance, gamma: optional(io, gamma), beta: optional(io, beta),
-    epsilon: a.epsilon, activation: a.activation, alpha: a.alpha,
-  }, out.data[0]);
+  const p = {v, gamma: optional(io, gamma), beta: optional(io, beta), epsilon: a.epsilon, activation: a.activation,
+    alpha: a.alpha};
+  let m: Moments;
+  if (contiguousSlots(v)) {
+    m = normalizeSlots(xs, p, out.data[0]);
+  } else {
+    m = moments(xs, v);
+    apply(xs, {...p, mean: m.exactMean, variance: m.variance}, out.data[0]);
+  }
   [m.mean, m.variance, m.shift, m.meanOffset].forEach((t, i) => out.data[i + 1].set(t));
   return out.infos();
 }

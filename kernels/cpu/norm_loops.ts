@@ -35,6 +35,14 @@ function activate(z: number, act: Act, alpha: number): number {
   return alpha * (Math.exp(z) - 1);
 }
 
+/** `act(z)` as a function, or null for the identity (so hot loops can skip the call). */
+export function activationFn(spec: ActivationSpec): ((z: number) => number) | null {
+  const act = actCode(spec.activation);
+  if (act === Act.Linear) return null;
+  const alpha = spec.alpha;
+  return (z) => activate(z, act, alpha);
+}
+
 /** d act(z) / dz, with the subgradient 0 (relu) / alpha (leakyRelu) at z = 0 as PyTorch. */
 function activateGrad(z: number, act: Act, alpha: number): number {
   if (act === Act.Linear || z > 0) return 1;

@@ -118,6 +118,13 @@ export function applyGiven(e: Eager, xIn: TensorInfo, L: NormLayout, p: Affine, 
     e.free(fbn.batchMean, fbn.batchVariance, fbn.reserve1, fbn.reserve2, fbn.reserve3);
     return activate(e, fbn.y, p.activation, p.alpha);
   }
+  if (shift === null && !L.rowcol && rawStatisticsExact(mean, variance)) {
+    // One multiply-add, Mul + AddV2 (2 ops; x − mean first would be a third pass over x). Exact
+    // to a few float32 ulps of y when |mean| ≤ RAW_MEAN_LIMIT standard deviations: then x·A and
+    // B = β − mean·A stay within a few multiples of |y|.
+    const y = channelAffine(e, workView(e, e.input(xIn), L), L, q, rstd(variance, p.epsilon), mean);
+    return activate(e, y, p.activation, p.alpha);
+  }
   const d = centered(e, xIn, L, shift ?? mean);
   const y = applyFromCentered(e, d, L, q, shift === null ? new Float64Array(v.slots) : mean, variance);
   e.free(d);

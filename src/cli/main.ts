@@ -5,6 +5,7 @@
 import {Command, InvalidArgumentError} from 'commander';
 import {convertModelFile} from './convert_command.js';
 import {DEFAULT_GRACE_MS, launch} from './launch.js';
+import {setupNodeCommand} from './setup_node_command.js';
 import {version} from '../version.js';
 
 function positiveInt(name: string) {
@@ -58,6 +59,7 @@ export function buildProgram(): Command {
       const r = convertModelFile(modelPath, outDir, opts.to, {force: opts.force});
       process.stdout.write(`wrote ${r.modelJson} and ${r.weights.length} weight file(s)\n`);
     });
+  program.addCommand(setupNodeCommand());
   return program;
 }
 

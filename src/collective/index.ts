@@ -1,10 +1,3 @@
-export {CollectiveError, SingleProcessTransport, type CollectiveTransport} from './transport.js';
-export {CollectiveGroup, destroy, getDefaultGroup, init} from './group.js';
-export {
-  createThreadGroup, joinThreadGroup, type ThreadGroupHandle, type ThreadGroupOptions,
-} from './thread_transport.js';
-export {
-  expandHostlist, rendezvousFromEnv, type Rendezvous, type RendezvousOptions, type RendezvousSource,
-} from './env.js';
+/** `collective` in Node: everything, including the TCP transport across processes and hosts. */
+export * from './common.js';
 export {initFromEnv, TcpTransport, type InitFromEnvOptions, type TcpOptions} from './tcp_transport.js';
-export {broadcastVariables, DistributedOptimizer, distributedOptimizer} from './distributed_optimizer.js';

@@ -2,7 +2,7 @@
  * The dependency direction of docs/architecture.md, checked on the sources' import graph:
  *   core (src/{kernel_names,norm_view,activation,flags,ops/validate,ops/types}.ts)
  *     ← kernels/** ← library (src/ops, gradients, layers, collective, convert, cli, ...)
- *     ← entry points (src/{index,webgl,node,wasm}.ts).
+ *     ← entry points (src/{public_api,index,browser,webgl,node,wasm}.ts).
  * A module may import only modules of its own layer or below; backends' kernels share only the
  * cpu loops/io (wasm runs them on its heap) and the composite path.
  */
@@ -12,7 +12,7 @@ import {dirname, join, posix, relative, resolve} from 'node:path';
 const ROOT = resolve(__dirname, '../..');
 const CORE = ['src/kernel_names.ts', 'src/norm_view.ts', 'src/activation.ts', 'src/flags.ts', 'src/ops/validate.ts',
   'src/ops/types.ts'];
-const ENTRIES = ['src/index.ts', 'src/webgl.ts', 'src/node.ts', 'src/wasm.ts'];
+const ENTRIES = ['src/public_api.ts', 'src/index.ts', 'src/browser.ts', 'src/webgl.ts', 'src/node.ts', 'src/wasm.ts'];
 const LAYERS = ['core', 'kernels', 'library', 'entry'] as const;
 type Layer = typeof LAYERS[number];
 
@@ -44,7 +44,7 @@ const edges = files.flatMap((from) => importsOf(from).map((to) => ({from, to})))
 test('the scan sees the graph (kernels import core, entry points import kernels)', () => {
   expect(files).toEqual(expect.arrayContaining([...CORE, ...ENTRIES, 'kernels/cpu/norm_loops.ts']));
   expect(edges).toContainEqual({from: 'kernels/cpu/norm_loops.ts', to: 'src/activation.ts'});
-  expect(edges).toContainEqual({from: 'src/index.ts', to: 'kernels/cpu/register_all.ts'});
+  expect(edges).toContainEqual({from: 'src/public_api.ts', to: 'kernels/cpu/register_all.ts'});
   for (const {to} of edges) expect(files).toContain(to);
 });
 

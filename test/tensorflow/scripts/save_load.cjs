@@ -2,12 +2,13 @@
 // backend, in a plain Node process: under jest, tfjs-node's typed arrays come from another
 // realm than the test's, and tfjs' weight encoding (an `instanceof Float32Array` check) rejects
 // them. Trains the model, saves it in memory (tf.io.withSaveHandler), to a folder with
-// tfjs-node's file:// handler and with tfjs-norms/node's folderSaveHandler, loads each back and
+// tfjs-node's file:// handler and with the CLI's folderSaveHandler (src/cli/model_files.ts), loads each back and
 // prints one JSON line with what the test (test/tensorflow/layers.test.ts) compares.
 process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
 const tf = require('@tensorflow/tfjs-node');
 const norms = require('../../../dist/cjs/src/index.js');
-const {folderSaveHandler} = require('../../../dist/cjs/src/node.js');
+require('../../../dist/cjs/src/node.js');   // the tensorflow kernels
+const {folderSaveHandler} = require('../../../dist/cjs/src/cli/model_files.js');
 const {mkdtempSync, readdirSync, rmSync} = require('node:fs');
 const {tmpdir} = require('node:os');
 const {join} = require('node:path');

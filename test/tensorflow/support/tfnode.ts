@@ -1,7 +1,7 @@
 /**
  * Loads `@tensorflow/tfjs-node` for the tensorflow suites (TensorFlow's INFO logs off) and the
  * tensorflow kernels of tfjs-norms. Import it first. A suite fails, never skips, when tfjs-node
- * cannot load: run `node scripts/tfjs-node/ensure-tfjs-node.mjs` (npm test does).
+ * cannot load: run `npx tfjs-norms setup-node` (npm test does, through scripts/setup.sh).
  */
 process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
