@@ -4,6 +4,7 @@
  * every intermediate disposed when the kernel returns. They exist on every tfjs backend.
  */
 import {getKernel, type KernelBackend, type TensorInfo} from '@tensorflow/tfjs-core';
+import {ELU_INVERSE_MIN} from '../../src/activation.js';
 import type {NormActivation} from '../../src/kernel_names.js';
 import type {NormView} from '../../src/norm_view.js';
 
@@ -152,7 +153,7 @@ export function actGrad(o: Ops, z: TensorInfo, a: NormActivation, alpha: number)
 export function actInv(o: Ops, y: TensorInfo, a: NormActivation, alpha: number): TensorInfo {
   if (a === 'leakyRelu') return o.select(o.positive(y), y, o.div(y, o.scalar(alpha)));
   if (a === 'elu') {
-    const u = o.maximum(o.div(y, o.scalar(alpha)), o.scalar(-1 + 1e-7));
+    const u = o.maximum(o.div(y, o.scalar(alpha)), o.scalar(ELU_INVERSE_MIN));
     return o.select(o.positive(y), y, o.log1p(o.minimum(u, o.scalar(0))));
   }
   return y;

@@ -8,6 +8,7 @@
  * InstanceNorm and LayerNorm alike. Sums are accumulated in float64 (JS numbers) and results
  * rounded to float32 once.
  */
+import {ELU_INVERSE_MIN} from '../../src/activation.js';
 import type {NormActivation} from '../../src/kernel_names.js';
 import type {NormView} from '../../src/norm_view.js';
 
@@ -276,11 +277,11 @@ export function apply(x: Float32Array, p: ApplyParams, y: Float32Array): void {
   }
 }
 
-/** `act⁻¹(y)` for the invertible activations (In-Place ABN). */
+/** `act⁻¹(y)` for the invertible activations (In-Place ABN; safe range: src/activation.ts). */
 function invertActivation(y: number, act: Act, alpha: number): number {
   if (act === Act.Linear || y > 0) return y;
   if (act === Act.LeakyRelu) return y / alpha;
-  return Math.log1p(y / alpha);
+  return Math.log1p(Math.max(y / alpha, ELU_INVERSE_MIN));
 }
 
 /** `act'(z)` expressed through `y = act(z)`. */

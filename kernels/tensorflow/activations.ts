@@ -1,4 +1,5 @@
-/** The fused activations, their gradients and their inverses (In-Place ABN), as TensorFlow ops. */
+/** The fused activations, their gradients and their inverses (In-Place ABN), as TensorFlow ops (spec: src/activation.ts). */
+import {ELU_INVERSE_MIN} from '../../src/activation.js';
 import type {NormActivation} from '../../src/kernel_names.js';
 import type {Eager, H} from './tf_exec.js';
 
@@ -38,13 +39,14 @@ export function invertActivation(e: Eager, y: H, act: NormActivation, alpha: num
   switch (act) {
     case 'leakyRelu': return e.leakyRelu(y, 1 / alpha);
     case 'elu': {
-      // y > 0 ? y : log1p(y / alpha)  =  relu(y) + log1p(min(y / alpha, 0))
+      // y > 0 ? y : log1p(y / alpha)  =  relu(y) + log1p(clamp(y / alpha, ELU_INVERSE_MIN, 0))
       const t = e.mul(y, e.f32([1 / alpha], []));
       const m = e.minimum(t, e.f32([0], []));
-      const l = e.log1p(m);
+      const c = e.maximum(m, e.f32([ELU_INVERSE_MIN], []));
+      const l = e.log1p(c);
       const r = e.relu(y);
       const z = e.add(r, l);
-      e.free(t, m, l, r);
+      e.free(t, m, c, l, r);
       return z;
     }
     case 'relu': throw new Error('tfjs-norms: relu is not invertible; the backward from the output needs ' +

@@ -1,5 +1,5 @@
 /**
- * The computations behind the `tensorflow` kernels (one file per kernel next to this one), in
+ * The computations behind the `tensorflow` kernels (kernels.ts, table in register_all.ts), in
  * modules: `layout` (the view of `x` the ops work on), `paths` (which TensorFlow ops serve which
  * view: docs/tensorflow.md has the measurements behind the choices), `statistics`, `forward`,
  * `backward`, `activations`. This module gathers what the kernels, tests and benchmarks use.

@@ -1,15 +1,13 @@
 /**
  * Registers every tfjs-norms kernel for the `tensorflow` backend (`@tensorflow/tfjs-node` and
- * `@tensorflow/tfjs-node-gpu`, which share the backend name and this JavaScript).
+ * `@tensorflow/tfjs-node-gpu`, which share the backend name and this JavaScript); the kernels
+ * are in kernels.ts.
  */
 import type {KernelConfig} from '@tensorflow/tfjs-core';
 import {registerBackendKernels} from '../composite/install.js';
-import {applyConfig} from './apply.js';
-import {backwardApplyConfig} from './backward_apply.js';
-import {backwardReduceConfig} from './backward_reduce.js';
-import {backwardTrainingConfig} from './backward_training.js';
-import {momentsConfig} from './moments.js';
-import {normalizeTrainingConfig} from './normalize_training.js';
+import {
+  applyConfig, backwardApplyConfig, backwardReduceConfig, backwardTrainingConfig, momentsConfig, normalizeTrainingConfig,
+} from './kernels.js';
 import {rmsNormConfig, rmsNormGradConfig} from './rms_norm.js';
 
 export const tensorflowKernelConfigs: KernelConfig[] = [

@@ -207,6 +207,7 @@ export class Eager {
   sub(a: H, b: H): H { return this.run1('Sub', [a, b]); }
   mul(a: H, b: H): H { return this.run1('Mul', [a, b]); }
   minimum(a: H, b: H): H { return this.run1('Minimum', [a, b]); }
+  maximum(a: H, b: H): H { return this.run1('Maximum', [a, b]); }
   relu(a: H): H { return this.run1('Relu', [a]); }
   elu(a: H): H { return this.run1('Elu', [a]); }
   log1p(a: H): H { return this.run1('Log1p', [a]); }

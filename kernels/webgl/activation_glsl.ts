@@ -1,8 +1,9 @@
 /**
  * The fused activations in GLSL, on vec4s (four elements of a packed texel), as in
- * docs/kernels.md: `act`, `act'` (subgradient 0 / alpha at z = 0, as PyTorch), and for the
+ * src/activation.ts (the spec) and docs/kernels.md: `act`, `act'` (subgradient 0 / alpha at z = 0, as PyTorch), and for the
  * backward pass from the output (In-Place ABN) `act⁻¹(y)` and `act'` read from `y`.
  */
+import {ELU_INVERSE_MIN} from '../../src/activation.js';
 import type {NormActivation} from '../../src/kernel_names.js';
 import {glslFloat} from './backend_util.js';
 
@@ -27,7 +28,7 @@ vec4 actGradY_(vec4 y) { return mix(vec4(${a}), vec4(1.0), ${posY}); }`;
       return `
 vec4 act_(vec4 z) { return mix(${a} * (exp(min(z, vec4(0.0))) - 1.0), z, ${pos}); }
 vec4 actGrad_(vec4 z) { return mix(${a} * exp(min(z, vec4(0.0))), vec4(1.0), ${pos}); }
-vec4 actInv_(vec4 y) { return mix(log(max(1.0 + y / ${a}, vec4(1e-30))), y, ${posY}); }
+vec4 actInv_(vec4 y) { return mix(log(1.0 + max(y / ${a}, vec4(${glslFloat(ELU_INVERSE_MIN)}))), y, ${posY}); }
 vec4 actGradY_(vec4 y) { return mix(y + ${a}, vec4(1.0), ${posY}); }`;
     default:
       return `

@@ -14,12 +14,9 @@
  */
 import type {TensorInfo} from '@tensorflow/tfjs-core';
 import type {GPGPUProgram} from '@tensorflow/tfjs-backend-webgl';
-import {
-  NormsRMSNorm, type NormsRMSNormAttrs, NormsRMSNormGrad, type NormsRMSNormGradInputs, type NormsRMSNormInputs,
-} from '../../src/kernel_names.js';
+import type {NormsRMSNormAttrs, NormsRMSNormGradInputs, NormsRMSNormInputs} from '../../src/kernel_names.js';
 import {rmsView} from '../../src/norm_view.js';
-import {callKernel, glslFloat, run, Scratch, webglKernel, type WebGLBackend} from './backend_util.js';
-import {rmsNormFallback, rmsNormGradFallback} from './fallback.js';
+import {callKernel, glslFloat, run, Scratch, type WebGLBackend} from './backend_util.js';
 
 /** `[h, w]` with `h·w = n`, `h` the divisor nearest `sqrt(n)` (SwiftShader splits work by rows). */
 function gridOf(n: number): [number, number] {
@@ -170,7 +167,7 @@ function reshape(b: WebGLBackend, sc: Scratch, x: TensorInfo, shape: number[]): 
   return sc.add(callKernel(b, 'Reshape', {x}, {shape}) as TensorInfo);
 }
 
-function forward(b: WebGLBackend, {x, gamma}: NormsRMSNormInputs, a: NormsRMSNormAttrs): TensorInfo[] {
+export function rmsNormWebGL(b: WebGLBackend, {x, gamma}: NormsRMSNormInputs, a: NormsRMSNormAttrs): TensorInfo[] {
   const {rows, D} = rmsView(x.shape, a.axisCount);
   const sc = new Scratch(b);
   try {
@@ -184,7 +181,7 @@ function forward(b: WebGLBackend, {x, gamma}: NormsRMSNormInputs, a: NormsRMSNor
   }
 }
 
-function backward(b: WebGLBackend, {dy, x, invRms, gamma}: NormsRMSNormGradInputs, a: NormsRMSNormAttrs): TensorInfo[] {
+export function rmsNormGradWebGL(b: WebGLBackend, {dy, x, invRms, gamma}: NormsRMSNormGradInputs, a: NormsRMSNormAttrs): TensorInfo[] {
   const {rows, D} = rmsView(x.shape, a.axisCount);
   const sc = new Scratch(b);
   try {
@@ -201,8 +198,3 @@ function backward(b: WebGLBackend, {dy, x, invRms, gamma}: NormsRMSNormGradInput
     sc.dispose();
   }
 }
-
-export const rmsNormConfig = webglKernel<NormsRMSNormInputs, NormsRMSNormAttrs, TensorInfo[]>(
-    NormsRMSNorm, forward, rmsNormFallback);
-export const rmsNormGradConfig = webglKernel<NormsRMSNormGradInputs, NormsRMSNormAttrs, TensorInfo[]>(
-    NormsRMSNormGrad, backward, rmsNormGradFallback);

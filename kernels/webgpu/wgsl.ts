@@ -4,6 +4,7 @@
  * Layout, `perSample`, the activation and which optional inputs exist are baked into the text
  * (and so into the shader key, see `viewKey`); sizes, epsilon and alpha are uniforms.
  */
+import {ELU_INVERSE_MIN} from '../../src/activation.js';
 import type {NormActivation, NormApplyAttrs, NormViewAttrs} from '../../src/kernel_names.js';
 import type {NormView} from '../../src/norm_view.js';
 
@@ -132,7 +133,7 @@ fn log1p_(t : f32) -> f32 {
   if (u == 1.0) { return t; }
   return log(max(u, 1e-30)) * t / (u - 1.0);
 }
-fn actInv(y : f32) -> f32 { return select(log1p_(y / ${A}), y, y > 0.0); }
+fn actInv(y : f32) -> f32 { return select(log1p_(max(y / ${A}, ${ELU_INVERSE_MIN.toPrecision(17)})), y, y > 0.0); }
 fn actGradY(y : f32) -> f32 { return select(y + ${A}, 1.0, y > 0.0); }`;
     default:
       return `

@@ -9,9 +9,9 @@ import {
 import {runKernel} from '../run_kernel.js';
 
 /** Kernel inputs without the absent ones (the engine expects no undefined entries). */
-function defined(inputs: Record<string, Tensor | undefined>): NamedTensorMap {
+export function defined(inputs: object): NamedTensorMap {
   const named: NamedTensorMap = {};
-  for (const [k, t] of Object.entries(inputs)) if (t !== undefined) named[k] = t;
+  for (const [k, t] of Object.entries(inputs)) if (t !== undefined) named[k] = t as Tensor;
   return named;
 }
 
@@ -23,7 +23,7 @@ export interface BackwardSums {
 }
 
 export function backwardReduce(
-    inputs: {dy: Tensor; x: Tensor; mean: Tensor; variance: Tensor; gamma: Tensor; beta: Tensor;
+    inputs: {dy: Tensor; x?: Tensor; y?: Tensor; mean: Tensor; variance: Tensor; gamma: Tensor; beta: Tensor;
              shift?: Tensor},
     attrs: NormApplyAttrs): BackwardSums {
   const [sumDz, sumDzXhat, slotSumDzGamma, slotSumDzGammaXhat] = runKernel(
@@ -32,7 +32,7 @@ export function backwardReduce(
 }
 
 export function backwardApply(
-    inputs: {x: Tensor; mean: Tensor; variance: Tensor; shift?: Tensor; dy?: Tensor; gamma?: Tensor; beta?: Tensor;
+    inputs: {x?: Tensor; y?: Tensor; mean: Tensor; variance: Tensor; shift?: Tensor; dy?: Tensor; gamma?: Tensor; beta?: Tensor;
              slotSumDzGamma?: Tensor; slotSumDzGammaXhat?: Tensor; dMean?: Tensor; dVariance?: Tensor},
     attrs: NormApplyAttrs, training: boolean, count: number): Tensor {
   const a: NormsBackwardApplyAttrs = {...attrs, training, count};

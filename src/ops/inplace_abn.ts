@@ -1,17 +1,12 @@
-import {
-  customGrad, fill, type GradSaveFunc, op, reshape, tensor1d, type NamedTensorMap, type Tensor, type Tensor1D,
-  type TensorLike, type Variable,
-} from '@tensorflow/tfjs-core';
+import {fill, op, type Tensor, type Tensor1D, type TensorLike, type Variable} from '@tensorflow/tfjs-core';
 import {type CollectiveGroup, resolveGroup} from '../collective/group.js';
-import {invertibleGamma} from '../gradients/abn_grads.js';
-import {
-  type NormActivation, NormsABNApply, NormsABNTraining, NormsBackwardApply, NormsBackwardReduce, type NormApplyAttrs,
-} from '../kernel_names.js';
+import {syncTraining} from '../gradients/sync_training.js';
+import {INVERTIBLE_ACTIVATIONS} from '../activation.js';
+import {type NormActivation, NormsABNApply, NormsABNTraining} from '../kernel_names.js';
 import {normView} from '../norm_view.js';
 import {runKernel} from '../run_kernel.js';
 import {checkTrainingCount} from './batch_norm.js';
 import {channelNormArgs} from './channel_args.js';
-import {globalStats} from './sync_batch_norm.js';
 import type {BatchNormResult, NormOptions} from './types.js';
 import {checkActivation, checkOptions, fail, paramInput} from './validate.js';
 
@@ -35,7 +30,7 @@ export interface InplaceABNResult extends BatchNormResult {
 
 const OPTIONS = ['training', 'gamma', 'beta', 'epsilon', 'dataFormat', 'activation', 'alpha', 'mean', 'variance',
   'group', 'inPlace'] as const;
-export const INVERTIBLE: readonly NormActivation[] = ['leakyRelu', 'elu', 'linear'];
+export const INVERTIBLE = INVERTIBLE_ACTIVATIONS;
 
 function isVariable(x: unknown): x is Variable {
   return typeof x === 'object' && x !== null && 'trainable' in x && typeof (x as Variable).assign === 'function';
@@ -45,6 +40,8 @@ function isVariable(x: unknown): x is Variable {
 export function checkInvertible(name: string, activation: unknown, alpha: unknown): {activation: NormActivation; alpha: number} {
   const a = checkActivation(name, activation ?? 'leakyRelu', alpha, INVERTIBLE);
   if (a.activation === 'leakyRelu' && a.alpha === 0) fail(name, `a leakyRelu slope ('alpha') of 0 is not invertible`);
+  // y > 0 would come from both signs of z (spec: src/activation.ts).
+  if (a.activation === 'leakyRelu' && a.alpha < 0) fail(name, `a negative leakyRelu slope ('alpha' ${a.alpha}) is not invertible`);
   if (a.activation === 'elu' && !(a.alpha > 0)) fail(name, `elu needs 'alpha' > 0 to be invertible`);
   return a;
 }
@@ -61,36 +58,6 @@ function release(x: Tensor): void {
   // Ops reach the data through dataId; chained methods (x.add(1)) and reads check throwIfDisposed first.
   Object.defineProperty(x, 'dataId', {configurable: true, get: fail});
   Object.defineProperty(x, 'throwIfDisposed', {configurable: true, value: fail});
-}
-
-/** Training with statistics synchronized over `group`; the gradient reads `y` only. */
-function syncTraining(x: Tensor, gamma: Tensor, beta: Tensor, attrs: NormApplyAttrs, C: number, group: CollectiveGroup) {
-  const {global, variance, stats} = globalStats('inplaceABN', group, x, attrs, C);
-  const f = customGrad((...args: Array<Tensor | GradSaveFunc>) => {
-    const [xx, g, b] = args as Tensor[];
-    const save = args[3] as GradSaveFunc;
-    const y = runKernel(NormsABNApply, {x: xx, gamma: g, beta: b, ...stats} as NamedTensorMap, attrs) as Tensor;
-    save([y, g, b, stats.mean, stats.variance]);
-    return {
-      value: y,
-      gradFunc: (dy: Tensor, saved: Tensor[]) => {
-        const [sy, sg, sb, mean, v] = saved;
-        const inputs: NamedTensorMap = {dy, y: sy, mean, variance: v, gamma: invertibleGamma(sg, attrs.epsilon), beta: sb};
-        const [sumDz, sumDzXhat, slotDg, slotDgX] = runKernel(NormsBackwardReduce, inputs, attrs) as Tensor[];
-        const local = new Float64Array(2 * C);
-        local.set(slotDg.dataSync());
-        local.set(slotDgX.dataSync(), C);
-        const sums = group.allReduceSum(local);
-        const dx = runKernel(NormsBackwardApply, {
-          ...inputs, slotSumDzGamma: tensor1d(Float32Array.from(sums.subarray(0, C))),
-          slotSumDzGammaXhat: tensor1d(Float32Array.from(sums.subarray(C))),
-        }, {...attrs, training: true, count: global.count}) as Tensor;
-        return [dx, reshape(sumDzXhat, sg.shape), reshape(sumDz, sb.shape)];
-      },
-    };
-  });
-  return {y: f(x, gamma, beta), mean: tensor1d(Float32Array.from(global.mean)),
-    variance: tensor1d(Float32Array.from(variance)), count: global.count};
 }
 
 /**
@@ -127,7 +94,7 @@ function inplaceABN_(x: Tensor | TensorLike, opts: InplaceABNOptions): InplaceAB
   let result: InplaceABNResult;
   const localCount = normView(a.x.shape, attrs).count;
   if (opts.training && group !== null && group.worldSize > 1) {
-    result = syncTraining(a.x, gamma, beta, attrs, C, group);
+    result = syncTraining(name, a.x, gamma, beta, attrs, C, group, true);
   } else if (opts.training) {
     checkTrainingCount(name, localCount, a.x.shape);
     const [y, mean, variance, shift, offset] = runKernel(NormsABNTraining, {x: a.x, gamma, beta}, attrs) as Tensor[];

@@ -59,6 +59,7 @@ test('a gamma of zero keeps the backward pass finite', () => {
 test.each([
   ['relu', {activation: 'relu'}, /'activation' must be one of 'leakyRelu', 'elu', 'linear', got "relu"/],
   ['slope 0', {alpha: 0}, /leakyRelu slope \('alpha'\) of 0 is not invertible/],
+  ['negative slope', {alpha: -0.5}, /negative leakyRelu slope \('alpha' -0.5\) is not invertible/],
   ['elu alpha 0', {activation: 'elu', alpha: 0}, /elu needs 'alpha' > 0/],
   ['no training', {training: undefined}, /'training' must be true or false/],
   ['inference without statistics', {training: false}, /'mean' and 'variance' are required/],

@@ -6,7 +6,7 @@
  */
 import {tf, tfHandles, useTensorflow} from './support/tfnode.js';
 import * as norms from '../../src/index.js';
-import {backwardTrainingConfig} from '../../kernels/tensorflow/backward_training.js';
+import {backwardTrainingConfig} from '../../kernels/tensorflow/kernels.js';
 import {nativePathFlags, type NativePaths} from '../../kernels/tensorflow/norm_graph.js';
 import {setFlags} from '../../src/flags.js';
 import {NormsBackwardTraining} from '../../src/kernel_names.js';

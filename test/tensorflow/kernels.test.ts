@@ -6,12 +6,9 @@ import {opsRun} from './support/ops_log.js';
 import {tf, useTensorflow} from './support/tfnode.js';
 import * as norms from '../../src/index.js';
 import * as node from '../../src/node.js';
-import {applyConfig} from '../../kernels/tensorflow/apply.js';
-import {backwardApplyConfig} from '../../kernels/tensorflow/backward_apply.js';
-import {backwardReduceConfig} from '../../kernels/tensorflow/backward_reduce.js';
-import {backwardTrainingConfig} from '../../kernels/tensorflow/backward_training.js';
-import {momentsConfig} from '../../kernels/tensorflow/moments.js';
-import {normalizeTrainingConfig} from '../../kernels/tensorflow/normalize_training.js';
+import {
+  applyConfig, backwardApplyConfig, backwardReduceConfig, backwardTrainingConfig, momentsConfig, normalizeTrainingConfig,
+} from '../../kernels/tensorflow/kernels.js';
 import {rmsNormConfig, rmsNormGradConfig} from '../../kernels/tensorflow/rms_norm.js';
 import * as names from '../../src/kernel_names.js';
 import {prepareBackend} from '../../kernels/composite/install.js';

@@ -10,6 +10,7 @@ import {webglKernelsRegistered} from '../../src/webgl.js';
 import {NormsBackwardTraining} from '../../src/kernel_names.js';
 import {webglKernelConfigs} from '../../kernels/webgl/register_all.js';
 import {resetFallbackWarning} from '../../kernels/webgl/backend_util.js';
+import {ACTIVATION_VECTORS, runActivationRow, type VectorResult} from '../support/activation_vectors.js';
 import {checkCase, compare, type FixtureCase, type NormOps} from '../support/fixtures.js';
 import {type CheckResult, guardedSync} from './guard.js';
 import {LEAK_RUNS} from '../support/leak_runs.js';
@@ -361,11 +362,26 @@ async function runFallback(cases: SpecialCase[]): Promise<{results: Record<strin
   }
 }
 
+/** The activation vector table (test/support/activation_vectors.ts) through the webgl kernels. */
+function runActivationVectors(): Record<string, {results: VectorResult[]; error?: string; backend: string}> {
+  const out: Record<string, {results: VectorResult[]; error?: string; backend: string}> = {};
+  for (const row of ACTIVATION_VECTORS) {
+    const key = `${row.activation} (alpha ${row.alpha})`;
+    try {
+      out[key] = {results: runActivationRow(tf, (n, i, a) => tf.engine().runKernel(n, i, a as never), row),
+        backend: tf.getBackend()};
+    } catch (e) {
+      out[key] = {results: [], error: (e as Error).stack ?? String(e), backend: tf.getBackend()};
+    }
+  }
+  return out;
+}
+
 declare global {
   interface Window {
     normsTest: typeof api;
   }
 }
 
-const api = {setup, envInfo, runFixtures, runSpecial, runKernels, runLeaks, runFallback, runPasses};
+const api = {setup, envInfo, runFixtures, runSpecial, runKernels, runLeaks, runFallback, runPasses, runActivationVectors};
 window.normsTest = api;
