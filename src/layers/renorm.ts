@@ -6,7 +6,7 @@
  */
 import {add, maximum, mul, sqrt, tidy, type Tensor, type Tensor1D, type serialization} from '@tensorflow/tfjs-core';
 import type {LayerVariable} from '@tensorflow/tfjs-layers';
-import type {RenormOptions} from '../ops/renorm.js';
+import type {RenormOptions} from '../ops/types.js';
 
 /** Keras's `renorm_clipping`: missing `rmax`, `rmin`, `dmax` are `Infinity`, 0, `Infinity`. */
 export interface RenormClipping {

@@ -8,8 +8,7 @@ export {
   sparseBatchNorm, type SparseBatchNormOptions, type SparseBatchNormResult, type SparseCoo,
 } from './sparse_batch_norm.js';
 export {syncBatchNorm, type SyncBatchNormOptions, type SyncBatchNormResult} from './sync_batch_norm.js';
-export type {RenormOptions} from './renorm.js';
 export type {
   BatchNormOptions, BatchNormResult, DataFormat, GroupNormOptions, LayerNormOptions, NormOptions,
-  RMSNormOptions,
+  RenormOptions, RMSNormOptions,
 } from './types.js';

@@ -9,20 +9,8 @@ import {
 } from '@tensorflow/tfjs-core';
 import {NormsMoments, type NormViewAttrs} from '../kernel_names.js';
 import {runKernel} from '../run_kernel.js';
+import type {RenormOptions} from './types.js';
 import {fail, paramInput} from './validate.js';
-
-export interface RenormOptions {
-  /** Moving mean `μ` (per channel). */
-  mean: Tensor;
-  /** Moving standard deviation `σ` (per channel). */
-  stddev: Tensor;
-  /** Upper clip of `r`. Default `Infinity`. */
-  rMax?: number;
-  /** Lower clip of `r`. Default `1 / rMax`. */
-  rMin?: number;
-  /** `d` is clipped to `[−dMax, dMax]`. Default `Infinity`. */
-  dMax?: number;
-}
 
 const KEYS = ['mean', 'stddev', 'rMax', 'rMin', 'dMax'];
 

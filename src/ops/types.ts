@@ -1,4 +1,3 @@
-import type {RenormOptions} from './renorm.js';
 import type {Tensor, Tensor1D} from '@tensorflow/tfjs-core';
 import type {NormActivation} from '../kernel_names.js';
 
@@ -68,4 +67,17 @@ export interface RMSNormOptions {
   gamma?: Tensor;
   /** Default `1e-6` (Keras's RMSNormalization). */
   epsilon?: number;
+}
+
+export interface RenormOptions {
+  /** Moving mean `μ` (per channel). */
+  mean: Tensor;
+  /** Moving standard deviation `σ` (per channel). */
+  stddev: Tensor;
+  /** Upper clip of `r`. Default `Infinity`. */
+  rMax?: number;
+  /** Lower clip of `r`. Default `1 / rMax`. */
+  rMin?: number;
+  /** `d` is clipped to `[−dMax, dMax]`. Default `Infinity`. */
+  dMax?: number;
 }
