@@ -68,8 +68,6 @@ export function forwardCases(norms: typeof normsType): OrtCase[] {
       ours: (_tf, ins) => (run === null ? null : () => run(ins)),
     };
   };
-  const rms = (norms as unknown as Record<string, unknown>).rmsNorm as
-    ((x: T, o: {gamma: T; epsilon: number}) => T) | undefined;
   return [
     make('LayerNorm', 'layer_norm', ln, AFFINE, (i) => norms.layerNorm(i.x, {gamma: i.gamma, beta: i.beta, epsilon: EPSILON})),
     make('InstanceNorm NCHW', 'instance_norm', nchw, AFFINE,
@@ -80,12 +78,10 @@ export function forwardCases(norms: typeof normsType): OrtCase[] {
       const r = norms.batchNorm(i.x, {training: false, gamma: i.gamma, beta: i.beta, mean: i.mean as tfType.Tensor1D,
         variance: i.variance as tfType.Tensor1D,
         epsilon: EPSILON, dataFormat: 'NCHW'});
-      r.mean.dispose();
-      r.variance.dispose();
+      // Inference hands back the caller's own mean/variance (API.md): nothing else to dispose.
       return r.y;
     }),
-    make('RMSNorm', 'rms_norm', ln, {gamma: 1}, rms ? (i) => rms(i.x, {gamma: i.gamma, epsilon: EPSILON}) : null,
-      'not on this branch (rmsNorm comes with branch norms16)'),
+    make('RMSNorm', 'rms_norm', ln, {gamma: 1}, (i) => norms.rmsNorm(i.x, {gamma: i.gamma, epsilon: EPSILON})),
   ];
 }
 
