@@ -3,9 +3,9 @@ import type {TensorInfo} from '@tensorflow/tfjs-core';
 import {activationGrad, activationGradFromOutput, invertActivation} from './activations.js';
 import {centered, channelAffine} from './forward.js';
 import {allZero, Params, perChannel, rstd, type Affine, type NormLayout} from './layout.js';
-import {fbnPlan, nativePaths, rawStatisticsExact} from './paths.js';
+import {fbnPlan, mklLayerNormAvailable, nativePaths, rawStatisticsExact} from './paths.js';
 import {forEachPartial, partialSums, slotTensor, workView} from './statistics.js';
-import type {Eager, H} from './tf_exec.js';
+import {sameShape, type Eager, type H} from './tf_exec.js';
 
 export interface BackwardInputs {
   dy?: TensorInfo;
@@ -47,7 +47,12 @@ export class Backward {
   private xhatCache: H | undefined;
   private gCache: H | undefined;
 
-  constructor(private readonly e: Eager, readonly L: NormLayout, p: Affine, ins: BackwardInputs) {
+  /**
+   * `ownStatistics`: `ins.mean`/`ins.variance` are the batch statistics of `ins.x` (the training
+   * backward), so x̂ may come from oneDNN's `_MklLayerNorm`, which computes them again.
+   */
+  constructor(private readonly e: Eager, readonly L: NormLayout, p: Affine, ins: BackwardInputs,
+              private ownStatistics = false) {
     const {v} = L;
     this.q = new Params(e, L, p);
     this.r = rstd(ins.variance, p.epsilon);
@@ -63,6 +68,9 @@ export class Backward {
       } else {
         this.u = centered(e, ins.x, L, ins.shift ?? ins.mean);
         this.mu = ins.shift === null ? new Float64Array(v.slots) : Float64Array.from(ins.mean);
+        // x − mean with a float32 mean far from zero is off by up to half its ulp: then mu = 0
+        // is not u's exact mean, and x̂ must use mu as given, not statistics computed again.
+        this.ownStatistics &&= ins.shift !== null;
       }
       this.rho = this.r;
       this.dz = dy && p.activation !== 'linear' ? this.gradThroughActivation(dy) : dy;
@@ -103,8 +111,18 @@ export class Backward {
   private xhat(): H {
     if (this.xhatCache) return this.xhatCache;
     const {e, L} = this;
+    const {v} = L;
     if (this.mu.every((m) => m === 0) && this.rho.every((r) => r === 1)) {
       this.xhatCache = this.u;
+    } else if (this.ownStatistics && v.groups === 1 && sameShape(L.R, L.shape) && nativePaths.mklLayerNorm &&
+               mklLayerNormAvailable(e)) {
+      // LayerNorm: one oneDNN pass (its statistics of u are ours to float32 rounding) where
+      // Sub + Mul with per-row coefficients are two.
+      const ones = e.f32(new Float32Array(v.C).fill(1), [v.C]);
+      const zeros = e.f32(new Float32Array(v.C), [v.C]);
+      const xh = e.mklLayerNorm(e.reshape(this.u, [v.N, v.C]), ones, zeros, this.q.p.epsilon);
+      e.free(ones, zeros);
+      this.xhatCache = e.reshape(xh, L.R);
     } else {
       const c = e.sub(this.u, slotTensor(e, L, this.mu));
       this.xhatCache = e.mul(c, slotTensor(e, L, this.rho));
