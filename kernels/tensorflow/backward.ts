@@ -120,9 +120,8 @@ export class Backward {
       // Sub + Mul with per-row coefficients are two.
       const ones = e.f32(new Float32Array(v.C).fill(1), [v.C]);
       const zeros = e.f32(new Float32Array(v.C), [v.C]);
-      const xh = e.mklLayerNorm(e.reshape(this.u, [v.N, v.C]), ones, zeros, this.q.p.epsilon);
+      this.xhatCache = e.layerNormRows(this.u, v.C, ones, zeros, this.q.p.epsilon);
       e.free(ones, zeros);
-      this.xhatCache = e.reshape(xh, L.R);
     } else {
       const c = e.sub(this.u, slotTensor(e, L, this.mu));
       this.xhatCache = e.mul(c, slotTensor(e, L, this.rho));
