@@ -58,22 +58,25 @@ export const rmsNormGradConfig: KernelConfig = {
   backendName: 'tensorflow',
   kernelFunc: ({inputs, backend, attrs}) => withEager(backend, (e): TensorInfo[] => {
     const {dy, x, invRms, gamma} = inputs as NormsRMSNormGradInputs;
-    const {rows, D} = rmsView(x.shape, (attrs as NormsRMSNormAttrs).axisCount);
-    const x2 = e.reshape(e.input(x), [rows, D]);
-    const dy2 = e.reshape(e.input(dy), [rows, D]);
-    const p = e.mul(dy2, x2);
-    const s = matMul(e, p, e.reshape(e.input(gamma), [D, 1]));
-    const dgamma = matMul(e, e.reshape(e.input(invRms), [1, rows]), p);
-    e.free(p);
-    // k = invRms³ · Σ(P·gamma) / D per row, on the host.
+    const {axisCount} = attrs as NormsRMSNormAttrs;
+    const {rows, D} = rmsView(x.shape, axisCount);
+    const xh = e.input(x);
+    const dyh = e.input(dy);
     const inv = e.readInput(invRms);
+    const p = e.mul(dyh, xh);
+    const p2 = e.reshape(p, [rows, D]);
+    const s = matMul(e, p2, e.reshape(e.input(gamma), [D, 1]));
+    const dgamma = matMul(e, e.f32(inv, [1, rows]), p2);
+    e.free(p, p2);
+    // k = invRms³ · Σ(P·gamma) / D per row, on the host.
     const sv = e.read(s);
     const k = new Float32Array(rows);
     for (let r = 0; r < rows; r++) k[r] = (inv[r] * inv[r] * inv[r] * sv[r]) / D;
-    const g = e.mul(dy2, e.reshape(e.input(gamma), [1, D]));
-    const a1 = e.mul(g, e.reshape(e.input(invRms), [rows, 1]));
+    const perRowShape = rowShape(x.shape, axisCount);
+    const g = e.mul(dyh, e.input(gamma));
+    const a1 = e.mul(g, e.f32(inv, perRowShape));
     e.free(g);
-    const b1 = e.mul(x2, e.f32(k, [rows, 1]));
+    const b1 = e.mul(xh, e.f32(k, perRowShape));
     const dx = e.sub(a1, b1);
     e.free(a1, b1);
     return [e.output(dx, x.shape), e.output(dgamma, gamma.shape)];
