@@ -31,6 +31,19 @@ interface NodeBackendInfo {
   binding: {TF_Version: string};
 }
 
+/** `f`, recording the process's CPU time (all threads) of each call into `sink`. */
+function cpuTimed<R>(f: () => R, sink: number[]): () => R {
+  return () => {
+    const c0 = process.cpuUsage();
+    const r = f();
+    const c = process.cpuUsage(c0);
+    sink.push((c.user + c.system) / 1000);
+    return r;
+  };
+}
+
+const median = (a: number[]) => [...a].sort((p, q) => p - q)[a.length >> 1];
+
 /** Runs `f` with some of the kernels' paths forced. */
 function withPaths<R>(paths: Partial<NativePaths>, f: () => R): R {
   return withFlags(nativePathFlags(paths), f);
@@ -113,9 +126,12 @@ async function alternativesTable(tf: TF, gpu: boolean, sync: (t: T[]) => void, o
   const lines = [
     '### Kernel paths measured (tensorflow backend)', '',
     'Each norm\'s candidate paths, timed side by side with `x.add(1)` on the same shape; ' +
-    '"vs add" is forward time / add time. The chosen path is marked.', '',
-    '| norm | shape | path | chosen | TF ops (forward / backward) | forward ms | vs add | forward+backward ms |',
-    '|---|---|---|---|---|---:|---:|---:|',
+    '"vs add" is forward time / add time; "CPU" is the process\'s CPU time per call (all ' +
+    'threads: TensorFlow\'s pool included), less sensitive to other jobs on the machine than wall ' +
+    'time. The chosen path is marked.', '',
+    '| norm | shape | path | chosen | TF ops (forward / backward) | forward ms | vs add | forward CPU ms | ' +
+    'add CPU ms | forward+backward ms |',
+    '|---|---|---|---|---|---:|---:|---:|---:|---:|',
   ];
   for (const a of alternatives(tf, gpu)) {
     const x = tf.variable(tf.randomNormal(a.shape, 0, 1, 'float32', 1));
@@ -131,10 +147,13 @@ async function alternativesTable(tf: TF, gpu: boolean, sync: (t: T[]) => void, o
     const hasBackward = a.backward !== false;
     const fwdOps = opsRun(() => tf.dispose(forward())).ops.length;
     const bwdOps = hasBackward ? opsRun(() => tf.dispose(both())).ops.length - fwdOps : undefined;
-    const t = await timeInterleaved(tf, hasBackward ? {forward, both, add: add.run} : {forward, add: add.run}, sync, opts);
+    const cpu = {forward: [] as number[], add: [] as number[]};
+    const fns = {forward: cpuTimed(forward, cpu.forward), add: cpuTimed(add.run, cpu.add)};
+    const t = await timeInterleaved(tf, hasBackward ? {...fns, both} : fns, sync, opts);
     const bothMs = hasBackward ? t.both.toFixed(2) : '—';
     lines.push(`| ${a.norm} | [${a.shape}] | ${a.path} | ${a.chosen ? '✔' : ''} | ${fwdOps} / ${bwdOps ?? '—'} | ` +
-      `${t.forward.toFixed(2)} | ${(t.forward / t.add).toFixed(1)}× | ${bothMs} |`);
+      `${t.forward.toFixed(2)} | ${(t.forward / t.add).toFixed(1)}× | ${median(cpu.forward).toFixed(2)} | ` +
+      `${median(cpu.add).toFixed(3)} | ${bothMs} |`);
     log(`tensorflow  path ${a.norm.padEnd(28)} ${a.path.padEnd(48)} fwd ${t.forward.toFixed(2)} ms  ` +
         `fwd+bwd ${bothMs} ms  add ${t.add.toFixed(3)} ms`);
     tf.dispose([x, gamma, beta, dy]);

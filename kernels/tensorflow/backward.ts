@@ -193,13 +193,17 @@ export class Backward {
     const {e, L, q} = this;
     const {v} = L;
     const shape4 = [1, v.N, 1, v.C];
-    const fb = e.fusedBatchNormGrad(e.reshape(this.dz!, shape4), e.reshape(this.xhat(), shape4),
+    const dz4 = e.reshape(this.dz!, shape4);
+    const xhat = this.xhat();
+    const xhat4 = e.reshape(xhat, shape4);
+    const fb = e.fusedBatchNormGrad(dz4, xhat4,
       q.tensor('gamma', [v.C]), e.f32(new Float32Array(v.C), [v.C]), e.f32(new Float32Array(v.C).fill(1), [v.C]),
       1e-30, 'NHWC', false);
     const sumDz = Float32Array.from(e.read(fb.offsetGrad));
     const sumDzXhat = Float32Array.from(e.read(fb.scaleGrad));
-    e.free(fb.offsetGrad, fb.scaleGrad);
     this.gCache = e.reshape(fb.dx, L.R);
+    // Views share their tensor's buffer: drop them so that freeing x̂ and g later frees memory.
+    e.free(fb.offsetGrad, fb.scaleGrad, ...[dz4, xhat4, fb.dx].filter((h) => h !== this.dz && h !== xhat && h !== this.gCache));
     return {g: this.gCache, sumDz, sumDzXhat};
   }
 
@@ -226,12 +230,19 @@ export class Backward {
     let gradPart: H | undefined;
     let statPart: H | undefined;
     if (L.rowcol) {
+      // g and x̂ are freed as soon as they are read for the last time: the next full-size
+      // output then reuses their memory, still in cache.
       if (this.dz !== undefined) {
         const g = this.gCache ?? e.mul(this.dz, q.tensor('gamma', L.chanShape));
         gradPart = e.mul(g, slotTensor(e, L, this.r));
+        if (g !== this.dz) e.free(g);
+        this.gCache = undefined;
       }
       if (req.training) {
-        const t = e.mul(this.xhat(), slotTensor(e, L, k1));
+        const xhat = this.xhat();
+        const t = e.mul(xhat, slotTensor(e, L, k1));
+        if (xhat !== this.u) e.free(xhat);
+        this.xhatCache = undefined;
         statPart = e.add(t, slotTensor(e, L, k2));
         e.free(t);
       }

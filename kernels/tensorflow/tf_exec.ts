@@ -264,8 +264,12 @@ export class Eager {
    */
   layerNormRows(x: H, C: number, scale: H, offset: H, epsilon: number): H {
     const own = (x.shape.length === 2 || x.shape.length === 3) && x.shape[x.shape.length - 1] === C;
-    const rows = own ? x : this.reshape(x, [x.shape.reduce((a, b) => a * b, 1) / C, C]);
-    return this.reshape(this.mklLayerNorm(rows, scale, offset, epsilon), x.shape);
+    if (own) return this.mklLayerNorm(x, scale, offset, epsilon);
+    const rows = this.reshape(x, [x.shape.reduce((a, b) => a * b, 1) / C, C]);
+    const y = this.mklLayerNorm(rows, scale, offset, epsilon);
+    const r = this.reshape(y, x.shape);
+    this.free(rows === x ? undefined : rows, y === r ? undefined : y);
+    return r;
   }
 }
 
