@@ -11,7 +11,7 @@ import {env} from '@tensorflow/tfjs-core';
  */
 export const NORMS_COMPOSITE = 'TFJS_NORMS_COMPOSITE';
 
-/** tensorflow backend: `_MklLayerNorm` for LayerNorm's forward where the build has it. Default `true`. */
+/** tensorflow backend: `_MklLayerNorm` for LayerNorm's forward and its backward's x̂ where the build has it. Default `true`. */
 export const NORMS_TF_MKL_LAYER_NORM = 'TFJS_NORMS_TF_MKL_LAYER_NORM';
 
 /** tensorflow backend: `FusedBatchNormV3`/`FusedBatchNormGradV3` for BatchNorm (and InstanceNorm). Default `true`. */
