@@ -12,6 +12,8 @@ import {rendezvousFromEnv} from './env.js';
 import {tcpMailbox, type TcpMailbox} from './tcp_mailbox.js';
 import {tcpProtocol} from './tcp_protocol.js';
 import {tcpWorkerMain, type TcpWorkerData} from './tcp_worker.js';
+import {tcpRing} from './tcp_ring.js';
+import {ringPlan} from './ring_plan.js';
 import {nodeBuiltin} from './node_builtin.js';
 import {CollectiveError, SingleProcessTransport, type CollectiveTransport} from './transport.js';
 
@@ -30,6 +32,25 @@ export interface TcpOptions {
   handshakeTimeoutMs?: number;
   /** Rank 0: most connections mid-handshake at once (the oldest is dropped). Default max(64, 2·worldSize). */
   maxPendingConnections?: number;
+  /**
+   * Rank 0's value applies to every rank: all-reduces of at least this many bytes go round the
+   * ring (reduce-scatter + all-gather between neighbours), smaller ones through rank 0 (the
+   * star, lowest latency). Default 262144 (256 KiB); -1: never the ring.
+   */
+  ringThresholdBytes?: number;
+  /** Port this rank's ring listener binds (on the address it reaches rank 0 from; rank 0: masterAddr). Default 0: any free port. */
+  ringPort?: number;
+  /** Rank 0's value applies to every rank: most bytes of values in one ring frame. Default 1 MiB. */
+  ringChunkBytes?: number;
+}
+
+/** All-reduces of at least this many bytes go round the ring by default. */
+export const DEFAULT_RING_THRESHOLD_BYTES = 256 * 1024;
+const DEFAULT_RING_CHUNK_BYTES = 1024 * 1024;
+
+function checkInt(name: string, v: number, lo: number, hi: number): number {
+  if (!Number.isInteger(v) || v < lo || v > hi) throw new CollectiveError(`TcpTransport: ${name} must be an integer in [${lo}, ${hi}], got ${v}`);
+  return v;
 }
 
 /** How much longer the compute thread waits than the network thread, whose errors say more. */
@@ -57,11 +78,15 @@ export class TcpTransport implements CollectiveTransport {
       maxMessageBytes: this.maxMessageBytes, mailbox: this.box.buffer,
       handshakeMs: opts.handshakeTimeoutMs ?? Math.min(5000, this.timeoutMs),
       maxPending: opts.maxPendingConnections ?? Math.max(64, 2 * opts.worldSize),
+      ringPort: checkInt('ringPort', opts.ringPort ?? 0, 0, 65535),
+      ringThresholdBytes: checkInt('ringThresholdBytes', opts.ringThresholdBytes ?? DEFAULT_RING_THRESHOLD_BYTES, -1, 2 ** 32),
+      ringChunkBytes: checkInt('ringChunkBytes', opts.ringChunkBytes ?? DEFAULT_RING_CHUNK_BYTES, 8, 64 * 1024 * 1024),
     };
     // Started from source so that the same code serves the ESM and CommonJS builds; the shim
     // stands in for the name-keeping helper some transpilers insert.
     const code = `const __name = (f) => f;\n(${tcpWorkerMain.toString()})((${tcpProtocol.toString()})(require('node:crypto')), ` +
-      `(${tcpMailbox.toString()})(require('node:worker_threads').workerData.mailbox));`;
+      `(${tcpMailbox.toString()})(require('node:worker_threads').workerData.mailbox), ` +
+      `(${tcpRing.toString()}), (${ringPlan.toString()}));`;
     const {Worker: WorkerClass} = nodeBuiltin<typeof import('node:worker_threads')>('node:worker_threads', 'the TCP transport');
     this.worker = new WorkerClass(code, {eval: true, workerData});
     this.worker.unref();
