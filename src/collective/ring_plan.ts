@@ -13,8 +13,8 @@
  *
  * - reduce-scatter, t < world−1: r sends segment (r−t) mod world; the receiver adds its own
  *   values to it. After world−1 steps rank r holds the full sum of segment (r+1) mod world, its
- *   *owned* segment, added up in a fixed order: starting at rank k+1 for segment k, then around
- *   the ring (((x[k+1] + x[k+2]) + …) + x[k]).
+ *   *owned* segment, added up in a fixed order: segment k starts at rank k and goes around the
+ *   ring to its owner k−1: (((x[k] + x[k+1]) + …) + x[k−1]).
  * - all-gather, t ≥ world−1: r sends segment (r+1−t') mod world (t' = t − (world−1)); the
  *   receiver copies it. Every rank ends with the owners' bytes: the same bits everywhere.
  *

@@ -65,6 +65,8 @@ export class TcpTransport implements CollectiveTransport {
   private readonly maxMessageBytes: number;
   private seq = 0;
   private closed = false;
+  /** A started all-reduce the compute thread has not waited for yet. */
+  private pending: {seq: number; length: number; area: Float64Array | Float32Array} | null = null;
 
   constructor(opts: TcpOptions) {
     this.rank = opts.rank;
@@ -103,8 +105,28 @@ export class TcpTransport implements CollectiveTransport {
     return this.reduce(data, this.box.data32) as Float32Array;
   }
 
-  /** Posts `data` to the network thread through `area` (its type's view of the mailbox). */
+  /**
+   * Starts a float32 all-reduce and returns at once: the network thread works on it while this
+   * thread does something else, until `wait()` returns the sum. One at a time: no other
+   * collective may start before `wait()`.
+   */
+  startAllReduceSumFloat32(data: Float32Array): {wait(): Float32Array} {
+    this.post(data, this.box.data32);
+    let result: Float32Array | null = null;
+    return {wait: () => (result ??= this.finish() as Float32Array)};
+  }
+
   private reduce(data: Float64Array | Float32Array, area: Float64Array | Float32Array): Float64Array | Float32Array {
+    this.post(data, area);
+    return this.finish();
+  }
+
+  /** Posts `data` to the network thread through `area` (its type's view of the mailbox). */
+  private post(data: Float64Array | Float32Array, area: Float64Array | Float32Array): void {
+    if (this.pending) {
+      throw new CollectiveError(`rank ${this.rank}: all-reduce #${this.pending.seq} was started and not waited for: ` +
+        'call its wait() before the next collective');
+    }
     this.throwIfFailed();
     if (this.closed) throw new CollectiveError(`rank ${this.rank}: allReduceSum on a closed transport`);
     const {S, W, ctl} = this.box;
@@ -123,10 +145,18 @@ export class TcpTransport implements CollectiveTransport {
       throw new CollectiveError(`rank ${this.rank}: the transport is not ready`);
     }
     this.seq++;
+    this.pending = {seq, length: data.length, area};
     Atomics.add(ctl, W.REQUESTS, 1);
     Atomics.notify(ctl, W.REQUESTS);
+  }
+
+  /** Blocks until the posted all-reduce is done; its result. */
+  private finish(): Float64Array | Float32Array {
+    const {seq, length, area} = this.pending!;
+    const {S, W, ctl} = this.box;
+    this.pending = null;
     this.wait(S.BUSY, `all-reduce #${seq}`);
-    const out = area.slice(0, data.length);
+    const out = area.slice(0, length);
     Atomics.store(ctl, W.STATE, S.READY);
     return out;
   }
@@ -198,7 +228,8 @@ export interface InitFromEnvOptions {
  * engine started the process: rank and world size from torchrun/Kubeflow (`RANK`, `WORLD_SIZE`),
  * OpenMPI, MPICH/Intel MPI or Slurm's srun (see `rendezvousFromEnv` and docs/distributed.md),
  * plus `MASTER_ADDR`, `MASTER_PORT`, `TFJS_NORMS_TOKEN` (required when the world has more than
- * one rank), `TFJS_NORMS_TIMEOUT_MS` and `TFJS_NORMS_MAX_MESSAGE_BYTES`. Bad values fail at once.
+ * one rank), `TFJS_NORMS_TIMEOUT_MS`, `TFJS_NORMS_MAX_MESSAGE_BYTES`, `TFJS_NORMS_RING_THRESHOLD_BYTES`
+ * and `TFJS_NORMS_RING_PORT`. Bad values fail at once.
  * Blocks until every rank has joined; sets the group as the default and returns it.
  */
 export function initFromEnv(opts: InitFromEnvOptions = {}): CollectiveGroup {
@@ -206,7 +237,7 @@ export function initFromEnv(opts: InitFromEnvOptions = {}): CollectiveGroup {
   if (r.worldSize === 1) return init(new SingleProcessTransport());
   const transport = new TcpTransport({
     rank: r.rank, worldSize: r.worldSize, token: r.token, timeoutMs: r.timeoutMs, maxMessageBytes: r.maxMessageBytes,
-    masterAddr: r.masterAddr, masterPort: r.masterPort,
+    masterAddr: r.masterAddr, masterPort: r.masterPort, ringThresholdBytes: r.ringThresholdBytes, ringPort: r.ringPort,
   });
   return init(transport);
 }

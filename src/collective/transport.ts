@@ -18,8 +18,19 @@ export interface CollectiveTransport {
    * transport lacks it.
    */
   allReduceSumFloat32?(data: Float32Array): Float32Array;
+  /**
+   * Optional: starts the float32 all-reduce of `data` and returns at once; `wait()` blocks for
+   * the sum. Lets the caller prepare the next bucket while this one is on the wire. At most one
+   * is outstanding; `CollectiveGroup.startAllReduceSum` falls back to the blocking call.
+   */
+  startAllReduceSumFloat32?(data: Float32Array): PendingAllReduce;
   /** Releases the transport's resources; collectives afterwards throw. */
   close(): void;
+}
+
+/** A started all-reduce: `wait()` blocks until its sum is there (later calls return it again). */
+export interface PendingAllReduce {
+  wait(): Float32Array;
 }
 
 /** A collective failed (peer gone, timeout, mismatch); raised on every live rank. */

@@ -1,0 +1,86 @@
+/**
+ * Faults on the ring: a rank killed in the middle of a large ring all-reduce makes every live
+ * rank fail with the real cause (the lost rank named) well within the timeout, and hostile
+ * connections to a rank's ring port (not our protocol, an oversized frame, frames out of the
+ * handshake's order) are refused while the group still forms and reduces.
+ */
+import {connect, type Socket} from 'node:net';
+import {ringRank} from './ring_processes.js';
+import {testPort} from './tcp_ranks.js';
+
+describe.each([3, 4])('%i processes', (world) => {
+  test('a rank killed mid-transfer: every live rank fails naming it, within the timeout', async () => {
+    const port = await testPort();
+    // 16 MB per all-reduce in 64 KiB frames, again and again until rank 1 is killed.
+    const ops = [{n: 4_000_000, data: 'probe', repeat: true}];
+    const ranks = Array.from({length: world}, (_, r) => ringRank(r, world, port, ops, {ringChunkBytes: 65536}));
+    expect(await ranks[1].line((l) => l.started === 2)).not.toBeNull();
+    ranks[1].child.kill('SIGKILL');
+    const killedAt = Date.now();
+    const ends = await Promise.all(ranks.map((r) => r.exited));
+    expect(ends[1].signal).toBe('SIGKILL');
+    for (const r of ranks.filter((_, i) => i !== 1)) {
+      const last = r.lines[r.lines.length - 1];
+      expect(last.ok).toBe(false);
+      expect(last.error).toMatch(/^CollectiveError: the collective group failed: .*rank 1\b.*(closed the (ring )?connection|process gone)/);
+      // The timeout is 20 s: the failure must come from the lost connection, not the clock.
+      expect(last.error).not.toMatch(/timed out/);
+      expect(last.ms as number).toBeLessThan(10000);
+    }
+    expect(Date.now() - killedAt).toBeLessThan(15000);
+    for (const [i, e] of ends.entries()) if (i !== 1) expect(e.code).toBe(2);
+  }, 90000);
+});
+
+/** Sends `bytes` to port and returns what came back before the other side closed. */
+async function probe(port: number, bytes: Buffer): Promise<string> {
+  for (let i = 0; i < 200; i++) {
+    const reply = await new Promise<string | null>((resolve) => {
+      const s: Socket = connect(port, '127.0.0.1');
+      let got = '';
+      s.on('connect', () => s.write(bytes));
+      s.on('data', (d) => { got += d.toString('latin1'); });
+      s.on('error', () => resolve(null));
+      s.on('close', () => resolve(got));
+    });
+    if (reply !== null) return reply;
+    await new Promise((r) => setTimeout(r, 50)); // not listening yet
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
+
+function header(type: number, length: number): Buffer {
+  const h = Buffer.alloc(12);
+  h.writeUInt32BE(0x54464e4d, 0);
+  h.writeUInt8(type, 4);
+  h.writeUInt32BE(length, 8);
+  return h;
+}
+
+test('hostile connections to a ring port are refused; the group still forms and reduces on the ring', async () => {
+  const port = await testPort();
+  let ringPort = await testPort();
+  while (ringPort === port) ringPort = await testPort();
+  const ops = [{n: 100003}, {sleep: 1500}];
+  // Rank 2 is started last: until then the group cannot form and rank 1's ring port is open.
+  const r0 = ringRank(0, 3, port, ops);
+  const r1 = ringRank(1, 3, port, ops, {}, {TFJS_NORMS_RING_PORT: String(ringPort)});
+  expect(await probe(ringPort, Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'))).toContain('bad magic');
+  expect(await probe(ringPort, header(1, 1 << 30))).toContain('exceeds the limit');
+  // A sealed data frame (type 10) or a PROOF (type 3) before any HELLO.
+  expect(await probe(ringPort, Buffer.concat([header(10, 40), Buffer.alloc(40)]))).toContain('expected a HELLO frame');
+  expect(await probe(ringPort, Buffer.concat([header(3, 32), Buffer.alloc(32)]))).toContain('expected a HELLO frame');
+  const r2 = ringRank(2, 3, port, ops);
+  const results = await Promise.all([r0, r1, r2].map((r) => r.line((l) => l.hash !== undefined || l.ok === false)));
+  for (const res of results) expect(res).toMatchObject({n: 100003, hash: results[0]!.hash});
+  expect(results[0]!.maxError as number).toBeLessThan(1e-6);
+  // Once its predecessor is in, a rank stops listening on its ring port.
+  const refused = await new Promise<boolean>((resolve) => {
+    const s = connect(ringPort, '127.0.0.1');
+    s.on('connect', () => { s.destroy(); resolve(false); });
+    s.on('error', () => resolve(true));
+  });
+  expect(refused).toBe(true);
+  const ends = await Promise.all([r0, r1, r2].map((r) => r.exited));
+  for (const e of ends) expect(e.code).toBe(0);
+}, 60000);
