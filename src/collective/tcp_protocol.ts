@@ -184,6 +184,36 @@ export function tcpProtocol(crypto: typeof import('node:crypto')) {
     };
     return {
       sealParts,
+      /**
+       * The frame of the concatenated `parts` in clear with an AES-GMAC tag (authenticated, not
+       * encrypted: for bulk data where confidentiality is not asked for; several times faster).
+       * Same counters as sealed frames: a forged, tampered, replayed or reordered frame fails.
+       */
+      signParts(type: number, parts: Uint8Array[]): Buffer[] {
+        const length = parts.reduce((a, p) => a + p.byteLength, 0);
+        const head = header(type, length + TAG);
+        const c = crypto.createCipheriv('aes-256-gcm', k, iv(hub ? 3 : 2, sent++), {authTagLength: TAG});
+        c.setAAD(head);
+        for (const p of parts) c.setAAD(p);
+        c.final();
+        return [head, ...parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength)), c.getAuthTag()];
+      },
+      /** The payload of a signed frame (a view of `body`), or null if its tag does not match. */
+      verifySigned(head: Buffer, body: Buffer): Buffer | null {
+        if (body.length < TAG) return null;
+        try {
+          const d = crypto.createDecipheriv('aes-256-gcm', k, iv(hub ? 2 : 3, received), {authTagLength: TAG});
+          const data = body.subarray(0, body.length - TAG);
+          d.setAAD(head);
+          d.setAAD(data);
+          d.setAuthTag(body.subarray(body.length - TAG));
+          d.final();
+          received++;
+          return data;
+        } catch {
+          return null;
+        }
+      },
       seal(type: number, payload: Buffer): Buffer {
         return Buffer.concat(sealParts(type, [payload]));
       },

@@ -9,8 +9,11 @@
  * table of these addresses in its sealed WELCOME, with a random group id. Each rank connects to
  * its successor and runs the handshake of tcp_protocol.ts under the scope 'ring' (the listener
  * proves first; its HELLO names the group and the claimed rank must be the predecessor); the
- * listener stops listening once its predecessor is in. Frames on the ring are sealed like the
- * star's, at most one chunk each. Values are reduced in place in the mailbox's data area.
+ * listener stops listening once its predecessor is in. Frames on the ring carry at most one
+ * chunk each and are authenticated with the connection's session key (AES-GMAC, the frame
+ * counter in the nonce: a forged, tampered, replayed or reordered frame fails) and, when rank 0
+ * asks for it (`encrypt`), also encrypted like the star's. Values are reduced in place in the
+ * mailbox's data area.
  */
 import type {Socket} from 'node:net';
 import type {TcpMailbox} from './tcp_mailbox.js';
@@ -25,6 +28,8 @@ export interface RingTable {
   thresholdBytes: number;
   /** Most bytes of values in one ring frame. */
   chunkBytes: number;
+  /** Whether ring frames are encrypted (AES-256-GCM) or only authenticated (AES-GMAC: integrity, no secrecy). */
+  encrypt: boolean;
   /** Ring listener of every rank, by rank. */
   hosts: Array<[string, number]>;
 }
@@ -54,8 +59,8 @@ export function tcpRing(P: TcpProtocol, box: TcpMailbox, ringPlan: typeof RingPl
   const W = ctx.worldSize;
   const prev = (ctx.rank + W - 1) % W;
   const next = (ctx.rank + 1) % W;
-  /** seq, step, chunk, length, float32 (five uint32), then the values. */
-  const RING_HEADER = 20;
+  /** seq, step, chunk, length, float32 (five uint32) and 4 zero bytes (float64-aligned values), then the values. */
+  const RING_HEADER = 24;
   /** How long a closed ring connection waits before it fails the group: the star usually says more. */
   const CLOSE_GRACE_MS = 300;
 
@@ -171,7 +176,8 @@ export function tcpRing(P: TcpProtocol, box: TcpMailbox, ringPlan: typeof RingPl
       }
       if (phase !== 2 || ctx.stopped()) return;
       const peer = `rank ${prev} at ${addr}`;
-      const body = type === T.RING ? inLink!.session.open(head, payload) : null;
+      const s = inLink!.session;
+      const body = type !== T.RING ? null : table!.encrypt ? s.open(head, payload) : s.verifySigned(head, payload);
       if (body === null) {
         return fail(`${me}: a ring frame from ${peer} failed authentication (forged, tampered, replayed or ` +
           `unexpected, type ${type}): dropped the connection`);
@@ -245,15 +251,21 @@ export function tcpRing(P: TcpProtocol, box: TcpMailbox, ringPlan: typeof RingPl
     head.writeUInt32BE(r.n, 12);
     head.writeUInt32BE(r.float32 ? 1 : 0, 16);
     const bytes = r.view.BYTES_PER_ELEMENT;
-    // Sealing encrypts into new buffers: the shared memory is read here, once.
-    const parts = outLink!.session.sealParts(T.RING, [head,
-      new Uint8Array(r.view.buffer, r.view.byteOffset + a * bytes, (b - a) * bytes)]);
+    const values = new Uint8Array(r.view.buffer, r.view.byteOffset + a * bytes, (b - a) * bytes);
+    // The shared memory is read here, once: sealing encrypts into new buffers, and signed
+    // frames go out from a copy (the all-gather overwrites these values while the socket may
+    // still hold the frame).
+    const parts = table!.encrypt ? outLink!.session.sealParts(T.RING, [head, values])
+      : outLink!.session.signParts(T.RING, [head, Buffer.from(values)]);
     r.unflushed++;
-    for (let i = 0; i < parts.length - 1; i++) outLink!.socket.write(parts[i]);
-    outLink!.socket.write(parts[parts.length - 1], () => {
+    const out = outLink!.socket;
+    out.cork();
+    for (let i = 0; i < parts.length - 1; i++) out.write(parts[i]);
+    out.write(parts[parts.length - 1], () => {
       r.unflushed--;
       finishIfDone(r);
     });
+    out.uncork();
   }
 
   function finishIfDone(r: Run): void {
@@ -346,7 +358,7 @@ export function tcpRing(P: TcpProtocol, box: TcpMailbox, ringPlan: typeof RingPl
     const okPort = (p: unknown) => Number.isInteger(p) && (p as number) >= 1 && (p as number) <= 65535;
     if (typeof t !== 'object' || t === null || typeof t.group !== 'string' || !/^[0-9a-f]{32}$/.test(t.group) ||
         !Number.isInteger(t.thresholdBytes) || t.thresholdBytes < -1 ||
-        !Number.isInteger(t.chunkBytes) || t.chunkBytes < 8 || t.chunkBytes > 64 * 1024 * 1024 ||
+        !Number.isInteger(t.chunkBytes) || t.chunkBytes < 8 || t.chunkBytes > 64 * 1024 * 1024 || typeof t.encrypt !== 'boolean' ||
         !Array.isArray(t.hosts) || t.hosts.length !== W ||
         !t.hosts.every((e) => Array.isArray(e) && e.length === 2 && okHost(e[0]) && okPort(e[1]))) {
       return 'malformed ring table in WELCOME';

@@ -42,6 +42,13 @@ export interface TcpOptions {
   ringPort?: number;
   /** Rank 0's value applies to every rank: most bytes of values in one ring frame. Default 1 MiB. */
   ringChunkBytes?: number;
+  /**
+   * Rank 0's value applies to every rank: encrypt ring frames (AES-256-GCM, as the star's)
+   * instead of only authenticating them (AES-GMAC: tampering, forgery and replay are caught,
+   * but the values travel in clear). Default false: encryption costs several times the CPU of
+   * the MAC, which bounds the ring's bandwidth (docs/distributed.md).
+   */
+  ringEncrypt?: boolean;
 }
 
 /** All-reduces of at least this many bytes go round the ring by default. */
@@ -83,6 +90,7 @@ export class TcpTransport implements CollectiveTransport {
       ringPort: checkInt('ringPort', opts.ringPort ?? 0, 0, 65535),
       ringThresholdBytes: checkInt('ringThresholdBytes', opts.ringThresholdBytes ?? DEFAULT_RING_THRESHOLD_BYTES, -1, 2 ** 32),
       ringChunkBytes: checkInt('ringChunkBytes', opts.ringChunkBytes ?? DEFAULT_RING_CHUNK_BYTES, 8, 64 * 1024 * 1024),
+      ringEncrypt: opts.ringEncrypt ?? false,
     };
     // Started from source so that the same code serves the ESM and CommonJS builds; the shim
     // stands in for the name-keeping helper some transpilers insert.
@@ -229,7 +237,7 @@ export interface InitFromEnvOptions {
  * OpenMPI, MPICH/Intel MPI or Slurm's srun (see `rendezvousFromEnv` and docs/distributed.md),
  * plus `MASTER_ADDR`, `MASTER_PORT`, `TFJS_NORMS_TOKEN` (required when the world has more than
  * one rank), `TFJS_NORMS_TIMEOUT_MS`, `TFJS_NORMS_MAX_MESSAGE_BYTES`, `TFJS_NORMS_RING_THRESHOLD_BYTES`
- * and `TFJS_NORMS_RING_PORT`. Bad values fail at once.
+ * `TFJS_NORMS_RING_PORT` and `TFJS_NORMS_RING_ENCRYPT`. Bad values fail at once.
  * Blocks until every rank has joined; sets the group as the default and returns it.
  */
 export function initFromEnv(opts: InitFromEnvOptions = {}): CollectiveGroup {
@@ -238,6 +246,7 @@ export function initFromEnv(opts: InitFromEnvOptions = {}): CollectiveGroup {
   const transport = new TcpTransport({
     rank: r.rank, worldSize: r.worldSize, token: r.token, timeoutMs: r.timeoutMs, maxMessageBytes: r.maxMessageBytes,
     masterAddr: r.masterAddr, masterPort: r.masterPort, ringThresholdBytes: r.ringThresholdBytes, ringPort: r.ringPort,
+    ringEncrypt: r.ringEncrypt,
   });
   return init(transport);
 }

@@ -40,6 +40,8 @@ export interface TcpWorkerData {
   ringThresholdBytes: number;
   /** Rank 0: most bytes of values in one ring frame. */
   ringChunkBytes: number;
+  /** Rank 0: whether ring frames are encrypted (else authenticated only). */
+  ringEncrypt: boolean;
   mailbox: SharedArrayBuffer;
 }
 
@@ -273,7 +275,7 @@ export function tcpWorkerMain(P: TcpProtocol, box: TcpMailbox, makeRing: typeof 
       for (let r = 1; r < cfg.worldSize; r++) hosts.push(peers.get(r)!.ring);
       const table: RingTable | null = cfg.worldSize > 1 && hosts.every((h) => h !== null) ? {
         group: crypto.randomBytes(16).toString('hex'),
-        thresholdBytes: cfg.ringThresholdBytes, chunkBytes: cfg.ringChunkBytes, hosts: hosts as Array<[string, number]>,
+        thresholdBytes: cfg.ringThresholdBytes, chunkBytes: cfg.ringChunkBytes, encrypt: cfg.ringEncrypt, hosts: hosts as Array<[string, number]>,
       } : null;
       const welcome = table ? Buffer.from(JSON.stringify(table)) : Buffer.alloc(0);
       for (const p of peers.values()) p.socket.write(p.session.seal(T.WELCOME, welcome));
