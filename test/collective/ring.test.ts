@@ -88,3 +88,19 @@ test('TFJS_NORMS_RING_THRESHOLD_BYTES=off keeps every all-reduce on the star (ra
   for (const l of lines) expect(l[0].hash).toBe(hash(starProbe(300000, 3)));
   for (const l of lines) expect(l[1]).toMatchObject({hash: lines[0][1].hash});
 }, 60000);
+
+test('encrypted ring frames (TFJS_NORMS_RING_ENCRYPT=1 on rank 0) give the same bits; a started all-reduce blocks others until wait()', async () => {
+  const ops = [{n: 200001}, {n: 300007, split: true}];
+  const plain = results(await ringGroup(3, await testPort(), ops), 2);
+  const {ringRank} = await import('./ring_processes.js');
+  const port = await testPort();
+  const ranks = [0, 1, 2].map((r) => ringRank(r, 3, port, ops, {}, r === 0 ? {TFJS_NORMS_RING_ENCRYPT: '1'} : {}));
+  await Promise.all(ranks.map((r) => r.exited));
+  const sealed = results(ranks.map((r) => r.lines), 2);
+  for (const l of [...plain, ...sealed]) {
+    expect(l[0].hash).toBe(plain[0][0].hash);
+    expect(l[1].hash).toBe(plain[0][1].hash);
+    expect(l[1].maxError as number).toBeLessThan(TOLERANCE);
+    expect(l[1].refused).toMatch(/all-reduce #\d+ was started and not waited for: call its wait\(\) before the next collective/);
+  }
+}, 60000);

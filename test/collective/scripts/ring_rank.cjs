@@ -4,7 +4,8 @@
 // known to every rank, so the float64 sum is checked here) or 'probe' data (1e8, 1, -1e8 on
 // ranks 0, 1, 2, zero elsewhere: the result tells the summation order). Prints one JSON line per
 // all-reduce ({rank, n, hash, maxError} or {rank, ok: false, error}); 'repeat' runs forever
-// (printing 'started' before each) until the test kills a rank; {sleep: ms} pauses.
+// (printing 'started' before each) until the test kills a rank; {sleep: ms} pauses; 'split'
+// starts the all-reduce with startAllReduceSum and tries another collective before wait().
 const {createHash} = require('node:crypto');
 const {rendezvousFromEnv} = require('../../../dist/cjs/src/collective/env.js');
 const {TcpTransport} = require('../../../dist/cjs/src/collective/tcp_transport.js');
@@ -32,7 +33,16 @@ try {
     const data = Float32Array.from({length: op.n}, (_, i) => (op.data === 'probe' ? probe(rank) : gen(rank, i)));
     if (op.repeat) print({rank, started: k});
     t0 = Date.now();
-    const sum = group.allReduceSum(data);
+    let sum;
+    let refused;
+    if (op.split) {
+      // Started, then another collective before wait(): refused; the started one completes.
+      const pending = group.startAllReduceSum(data);
+      try { group.allReduceSum(data); } catch (e) { refused = e.message; }
+      sum = pending.wait();
+    } else {
+      sum = group.allReduceSum(data);
+    }
     let maxError = 0;
     if (op.data !== 'probe') {
       for (let i = 0; i < op.n; i++) {
@@ -42,7 +52,7 @@ try {
       }
     }
     const hash = createHash('sha256').update(Buffer.from(sum.buffer, sum.byteOffset, sum.byteLength)).digest('hex');
-    print({rank, n: op.n, length: sum.length, float32: sum instanceof Float32Array, hash, maxError, ms: Date.now() - t0});
+    print({rank, n: op.n, length: sum.length, float32: sum instanceof Float32Array, hash, maxError, refused, ms: Date.now() - t0});
   }
   print({rank, done: true});
   group.destroy();
