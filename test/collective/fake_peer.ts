@@ -118,3 +118,23 @@ export function arrayPayload(seq: number, values: number[]): Buffer {
   values.forEach((v, i) => p.writeDoubleLE(v, 8 + 8 * i));
   return p;
 }
+
+/**
+ * Connects to `port`, sends `bytes` and resolves with what came back before the other side
+ * closed; retries (every 100 ms, up to 10 s) while nothing listens there yet.
+ */
+export async function sendRaw(port: number, bytes: Buffer): Promise<string> {
+  for (let i = 0; i < 100; i++) {
+    const reply = await new Promise<string | null>((resolve) => {
+      const s: Socket = connect(port, '127.0.0.1');
+      let got = '';
+      s.on('connect', () => s.write(bytes));
+      s.on('data', (d) => { got += d.toString('latin1'); });
+      s.on('error', () => resolve(null));
+      s.on('close', () => resolve(got));
+    });
+    if (reply !== null) return reply;
+    await new Promise((r) => setTimeout(r, 100)); // not listening yet
+  }
+  throw new Error(`nothing listens on ${port}`);
+}

@@ -4,7 +4,8 @@
  * connections to a rank's ring port (not our protocol, an oversized frame, frames out of the
  * handshake's order) are refused while the group still forms and reduces.
  */
-import {connect, type Socket} from 'node:net';
+import {connect} from 'node:net';
+import {sendRaw} from './fake_peer.js';
 import {ringRank} from './ring_processes.js';
 import {testPort} from './tcp_ranks.js';
 
@@ -32,23 +33,6 @@ describe.each([3, 4])('%i processes', (world) => {
   }, 90000);
 });
 
-/** Sends `bytes` to port and returns what came back before the other side closed. */
-async function probe(port: number, bytes: Buffer): Promise<string> {
-  for (let i = 0; i < 200; i++) {
-    const reply = await new Promise<string | null>((resolve) => {
-      const s: Socket = connect(port, '127.0.0.1');
-      let got = '';
-      s.on('connect', () => s.write(bytes));
-      s.on('data', (d) => { got += d.toString('latin1'); });
-      s.on('error', () => resolve(null));
-      s.on('close', () => resolve(got));
-    });
-    if (reply !== null) return reply;
-    await new Promise((r) => setTimeout(r, 50)); // not listening yet
-  }
-  throw new Error(`nothing listens on ${port}`);
-}
-
 function header(type: number, length: number): Buffer {
   const h = Buffer.alloc(12);
   h.writeUInt32BE(0x54464e4d, 0);
@@ -65,11 +49,11 @@ test('hostile connections to a ring port are refused; the group still forms and 
   // Rank 2 is started last: until then the group cannot form and rank 1's ring port is open.
   const r0 = ringRank(0, 3, port, ops);
   const r1 = ringRank(1, 3, port, ops, {}, {TFJS_NORMS_RING_PORT: String(ringPort)});
-  expect(await probe(ringPort, Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'))).toContain('bad magic');
-  expect(await probe(ringPort, header(1, 1 << 30))).toContain('exceeds the limit');
+  expect(await sendRaw(ringPort, Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'))).toContain('bad magic');
+  expect(await sendRaw(ringPort, header(1, 1 << 30))).toContain('exceeds the limit');
   // A sealed data frame (type 10) or a PROOF (type 3) before any HELLO.
-  expect(await probe(ringPort, Buffer.concat([header(10, 40), Buffer.alloc(40)]))).toContain('expected a HELLO frame');
-  expect(await probe(ringPort, Buffer.concat([header(3, 32), Buffer.alloc(32)]))).toContain('expected a HELLO frame');
+  expect(await sendRaw(ringPort, Buffer.concat([header(10, 40), Buffer.alloc(40)]))).toContain('expected a HELLO frame');
+  expect(await sendRaw(ringPort, Buffer.concat([header(3, 32), Buffer.alloc(32)]))).toContain('expected a HELLO frame');
   const r2 = ringRank(2, 3, port, ops);
   const results = await Promise.all([r0, r1, r2].map((r) => r.line((l) => l.hash !== undefined || l.ok === false)));
   for (const res of results) expect(res).toMatchObject({n: 100003, hash: results[0]!.hash});
