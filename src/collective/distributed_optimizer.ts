@@ -31,12 +31,12 @@ function allReduceInBuckets(group: CollectiveGroup, flat: Float32Array, bucketBy
     const end = Math.min(flat.length, start + step);
     prepare(start, end);
     const previous = inFlight;
-    if (previous) flat.set(previous.pending.wait(), previous.start);
+    previous?.pending.wait();
     inFlight = {start, end, pending: group.startAllReduceSum(flat.subarray(start, end))};
     if (previous) done(previous.start, previous.end);
   }
   if (inFlight) {
-    flat.set(inFlight.pending.wait(), inFlight.start);
+    inFlight.pending.wait();
     done(inFlight.start, inFlight.end);
   }
 }

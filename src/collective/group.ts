@@ -47,25 +47,19 @@ export class CollectiveGroup {
   }
 
   /**
-   * Starts the float32 sum of `data` over the group and returns at once when the transport can
-   * (`startAllReduceSumFloat32`), else sums it now; `wait()` returns the sum. At most one may be
-   * outstanding, and no other collective may run before its `wait()`.
+   * Starts the float32 sum of `data` over the group, in place, and returns at once when the
+   * transport can (`startAllReduceSumFloat32`), else sums it now; `wait()` returns `data`
+   * holding the sum. `data` must not change before `wait()`; at most one may be outstanding,
+   * and no other collective may run before its `wait()`.
    */
   startAllReduceSum(data: Float32Array): PendingAllReduce {
     if (this.destroyed) throw new CollectiveError('collective on a destroyed group');
     const t = this.transport;
     if (!t.startAllReduceSumFloat32) {
-      const out = this.allReduceSum(data);
-      return {wait: () => out};
+      data.set(this.allReduceSum(data));
+      return {wait: () => data};
     }
-    const pending = t.startAllReduceSumFloat32(data);
-    return {
-      wait: () => {
-        const out = pending.wait();
-        if (out.length !== data.length) throw new CollectiveError(`transport returned ${out.length} values for ${data.length}`);
-        return out;
-      },
-    };
+    return t.startAllReduceSumFloat32(data);
   }
 
   /**

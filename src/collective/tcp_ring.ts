@@ -79,6 +79,12 @@ export function tcpRing(P: TcpProtocol, box: TcpMailbox, ringPlan: typeof RingPl
     nextStep: Int32Array; lanesLeft: number; unflushed: number; t0: number; timer: ReturnType<typeof setTimeout>;
   }
   let run: Run | null = null;
+  /** Buffers for the copies of outgoing values (signed frames), reused once the OS has them. */
+  const spare: Buffer[] = [];
+  const SPARE_MAX = 16;
+  // One loop per element type, so that each stays monomorphic.
+  const add32 = (dst: Float32Array, at: number, src: Float32Array) => { for (let i = 0; i < src.length; i++) dst[at + i] += src[i]; };
+  const add64 = (dst: Float64Array, at: number, src: Float64Array) => { for (let i = 0; i < src.length; i++) dst[at + i] += src[i]; };
   let queued: Array<() => void> = [];
   /** Frames of the predecessor for an all-reduce this rank has not started yet. */
   let early: Buffer[] = [];
@@ -255,13 +261,19 @@ export function tcpRing(P: TcpProtocol, box: TcpMailbox, ringPlan: typeof RingPl
     // The shared memory is read here, once: sealing encrypts into new buffers, and signed
     // frames go out from a copy (the all-gather overwrites these values while the socket may
     // still hold the frame).
-    const parts = table!.encrypt ? outLink!.session.sealParts(T.RING, [head, values])
-      : outLink!.session.signParts(T.RING, [head, Buffer.from(values)]);
+    let copy: Buffer | null = null;
+    if (!table!.encrypt) {
+      copy = spare.pop() ?? Buffer.allocUnsafeSlow(table!.chunkBytes);
+      copy.set(values);
+    }
+    const parts = copy ? outLink!.session.signParts(T.RING, [head, copy.subarray(0, values.length)])
+      : outLink!.session.sealParts(T.RING, [head, values]);
     r.unflushed++;
     const out = outLink!.socket;
     out.cork();
     for (let i = 0; i < parts.length - 1; i++) out.write(parts[i]);
     out.write(parts[parts.length - 1], () => {
+      if (copy && spare.length < SPARE_MAX) spare.push(copy);
       r.unflushed--;
       finishIfDone(r);
     });
@@ -316,7 +328,8 @@ export function tcpRing(P: TcpProtocol, box: TcpMailbox, ringPlan: typeof RingPl
     const values = r.float32 ? new Float32Array(src, at, b - a) : new Float64Array(src, at, b - a);
     const dst = r.view;
     if (step < r.plan.firstGatherStep) {
-      for (let i = 0; i < values.length; i++) dst[a + i] += values[i];
+      if (r.float32) add32(dst as Float32Array, a, values as Float32Array);
+      else add64(dst as Float64Array, a, values as Float64Array);
     } else {
       dst.set(values, a);
     }

@@ -15,7 +15,7 @@ import {tcpWorkerMain, type TcpWorkerData} from './tcp_worker.js';
 import {tcpRing} from './tcp_ring.js';
 import {ringPlan} from './ring_plan.js';
 import {nodeBuiltin} from './node_builtin.js';
-import {CollectiveError, SingleProcessTransport, type CollectiveTransport} from './transport.js';
+import {CollectiveError, SingleProcessTransport, type CollectiveTransport, type PendingAllReduce} from './transport.js';
 
 export interface TcpOptions {
   rank: number;
@@ -114,19 +114,25 @@ export class TcpTransport implements CollectiveTransport {
   }
 
   /**
-   * Starts a float32 all-reduce and returns at once: the network thread works on it while this
-   * thread does something else, until `wait()` returns the sum. One at a time: no other
-   * collective may start before `wait()`.
+   * Starts a float32 all-reduce of `data`, in place, and returns at once: the network thread
+   * works on it while this thread does something else, until `wait()` leaves the sum in `data`.
+   * One at a time: no other collective may start before `wait()`.
    */
-  startAllReduceSumFloat32(data: Float32Array): {wait(): Float32Array} {
+  startAllReduceSumFloat32(data: Float32Array): PendingAllReduce {
     this.post(data, this.box.data32);
-    let result: Float32Array | null = null;
-    return {wait: () => (result ??= this.finish() as Float32Array)};
+    let done = false;
+    return {
+      wait: () => {
+        if (!done) this.finish(data);
+        done = true;
+        return data;
+      },
+    };
   }
 
   private reduce(data: Float64Array | Float32Array, area: Float64Array | Float32Array): Float64Array | Float32Array {
     this.post(data, area);
-    return this.finish();
+    return this.finish(data instanceof Float32Array ? new Float32Array(data.length) : new Float64Array(data.length));
   }
 
   /** Posts `data` to the network thread through `area` (its type's view of the mailbox). */
@@ -158,13 +164,13 @@ export class TcpTransport implements CollectiveTransport {
     Atomics.notify(ctl, W.REQUESTS);
   }
 
-  /** Blocks until the posted all-reduce is done; its result. */
-  private finish(): Float64Array | Float32Array {
+  /** Blocks until the posted all-reduce is done; copies its result into `out` (the posted length). */
+  private finish<T extends Float64Array | Float32Array>(out: T): T {
     const {seq, length, area} = this.pending!;
     const {S, W, ctl} = this.box;
     this.pending = null;
     this.wait(S.BUSY, `all-reduce #${seq}`);
-    const out = area.slice(0, length);
+    out.set(area.subarray(0, length));
     Atomics.store(ctl, W.STATE, S.READY);
     return out;
   }

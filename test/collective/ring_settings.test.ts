@@ -55,7 +55,7 @@ describe('distributedOptimizer: overlapped buckets', () => {
         outstanding++;
         events.push(`start ${data.length}`);
         const sum = Float32Array.from(data, (v) => 2 * v); // the other rank sent the same gradients
-        return {wait: () => { events.push('wait'); outstanding--; return sum; }};
+        return {wait: () => { events.push('wait'); outstanding--; data.set(sum); return data; }};
       },
     };
     const group = new collective.CollectiveGroup(transport);
