@@ -76,8 +76,11 @@ export function tcpRing(P: TcpProtocol, box: TcpMailbox, ringPlan: typeof RingPl
 
   interface Run {
     seq: number; n: number; float32: boolean; plan: RingPlan; view: Float32Array | Float64Array;
-    nextStep: Int32Array; lanesLeft: number; unflushed: number; t0: number; timer: ReturnType<typeof setTimeout>;
+    nextStep: Int32Array; lanesLeft: number; unflushed: number; sent: number; t0: number; timer: ReturnType<typeof setTimeout>;
   }
+  /** Work postponed until no ring all-reduce is in progress (a graceful leave must not break one that can finish). */
+  let afterRun: Array<() => void> = [];
+  const whenIdle = (f: () => void) => { if (run) afterRun.push(f); else f(); };
   let run: Run | null = null;
   /** Buffers for the copies of outgoing values (signed frames), reused once the OS has them. */
   const spare: Buffer[] = [];
@@ -200,8 +203,7 @@ export function tcpRing(P: TcpProtocol, box: TcpMailbox, ringPlan: typeof RingPl
       pending.delete(socket);
       ctx.sockets.delete(socket);
       if (phase !== 2 || ctx.stopped()) return;
-      timers.push(setTimeout(() => fail(`${me}: rank ${prev} at ${addr} closed the ring connection (process gone?)` +
-        (run ? ` during all-reduce #${run.seq}` : '')), CLOSE_GRACE_MS));
+      linkClosed(`${me}: rank ${prev} at ${addr} closed the ring connection (process gone?)`, (r) => r.lanesLeft > 0);
     });
   }
 
@@ -242,9 +244,21 @@ export function tcpRing(P: TcpProtocol, box: TcpMailbox, ringPlan: typeof RingPl
     s.on('close', () => {
       ctx.sockets.delete(s);
       if (ctx.stopped()) return;
-      timers.push(setTimeout(() => fail(`${me}: the ring connection to ${where} closed (process gone?)` +
-        (run ? ` during all-reduce #${run.seq}` : '')), CLOSE_GRACE_MS));
+      linkClosed(`${me}: the ring connection to ${where} closed (process gone?)`, (r) => r.sent < r.plan.steps * r.plan.chunks);
     });
+  }
+
+  /**
+   * A ring connection closed. It fails the group (after a grace period: the star usually names
+   * the cause first) unless the all-reduce in progress no longer needs it (`needed`): a
+   * neighbour that finished its part and left; then the failure waits for this one to finish.
+   */
+  function linkClosed(message: string, needed: (r: Run) => boolean): void {
+    timers.push(setTimeout(() => {
+      const r = run;
+      if (r && needed(r)) fail(`${message} during all-reduce #${r.seq}`);
+      else whenIdle(() => fail(message));
+    }, CLOSE_GRACE_MS));
   }
 
   /** Sends chunk `c` of the segment this rank sends at `step`. */
@@ -269,6 +283,7 @@ export function tcpRing(P: TcpProtocol, box: TcpMailbox, ringPlan: typeof RingPl
     const parts = copy ? outLink!.session.signParts(T.RING, [head, copy.subarray(0, values.length)])
       : outLink!.session.sealParts(T.RING, [head, values]);
     r.unflushed++;
+    r.sent++;
     const out = outLink!.socket;
     out.cork();
     for (let i = 0; i < parts.length - 1; i++) out.write(parts[i]);
@@ -287,11 +302,16 @@ export function tcpRing(P: TcpProtocol, box: TcpMailbox, ringPlan: typeof RingPl
     // Every frame of this rank is with the OS: a process that exits right after cannot cut the
     // others off.
     box.move(box.S.BUSY, box.S.DONE);
+    const later = afterRun;
+    afterRun = [];
+    for (const f of later) f();
   }
 
   /** A decrypted RING frame of the predecessor. */
   function receive(body: Buffer): void {
-    if (run === null) {
+    // Every frame of the current all-reduce is in (it only waits for its writes): this one
+    // belongs to the next.
+    if (run === null || run.lanesLeft === 0) {
       early.push(body);
       earlyBytes += body.length;
       if (earlyBytes > ctx.maxMessageBytes + (1 << 20)) {
@@ -347,7 +367,7 @@ export function tcpRing(P: TcpProtocol, box: TcpMailbox, ringPlan: typeof RingPl
     const t0 = Date.now();
     const r: Run = {
       seq, n, float32, plan, view: float32 ? box.data32.subarray(0, n) : box.data.subarray(0, n),
-      nextStep: new Int32Array(plan.chunks), lanesLeft: plan.chunks, unflushed: 0, t0,
+      nextStep: new Int32Array(plan.chunks), lanesLeft: plan.chunks, unflushed: 0, sent: 0, t0,
       timer: setTimeout(() => {
         const got = Array.from(r.nextStep).reduce((x, y) => x + y, 0);
         fail(`${me}: timed out after ${Date.now() - t0} ms (limit ${ctx.timeoutMs} ms) in ring all-reduce #${seq} ` +
@@ -401,6 +421,7 @@ export function tcpRing(P: TcpProtocol, box: TcpMailbox, ringPlan: typeof RingPl
       dial();
     },
     allReduce,
+    whenIdle,
     /** What the ring is still waiting for (for the rendezvous timeout). */
     detail(): string {
       if (!table) return '';

@@ -210,12 +210,15 @@ export function tcpWorkerMain(P: TcpProtocol, box: TcpMailbox, makeRing: typeof 
     let unflushed: Values | null = null;
     let collectiveTimer: ReturnType<typeof setTimeout> | undefined;
 
-    /** Fails the group: tells every peer why, records it, stops. */
-    const groupFail = (message: string) => {
+    /**
+     * Fails the group: tells every peer why (ERROR; BYE for a rank that left, which the others
+     * apply once their ring all-reduce in progress, if any, is done), records it, stops.
+     */
+    const groupFail = (message: string, type: number = T.ERROR) => {
       if (stopped) return;
       // A sum already on its way to the peers is rank 0's valid result too.
       if (unflushed) publishResult(unflushed);
-      for (const p of peers.values()) p.socket.write(p.session.seal(T.ERROR, Buffer.from(message, 'utf8')));
+      for (const p of peers.values()) p.socket.write(p.session.seal(type, Buffer.from(message, 'utf8')));
       fail(message);
       clearTimeout(collectiveTimer);
       stop();
@@ -363,6 +366,8 @@ export function tcpWorkerMain(P: TcpProtocol, box: TcpMailbox, makeRing: typeof 
         if (type === T.ERROR || type === T.BYE) {
           const why = type === T.BYE ? `rank ${claimed} left the group (destroy()); collectives cannot complete without it`
             : P.text(body);
+          // A rank that left has done its part of the ring all-reduce in progress: let it finish.
+          if (joined && type === T.BYE) return ring!.whenIdle(() => groupFail(why, T.BYE));
           if (joined) return groupFail(why);
           // Gone before the group formed: it may come back.
           peers.delete(claimed);
@@ -502,8 +507,9 @@ export function tcpWorkerMain(P: TcpProtocol, box: TcpMailbox, makeRing: typeof 
           fail(P.text(body));
           stop();
         } else if (type === T.BYE) {
-          fail(`${me}: rank 0 closed the group (destroy()); collectives cannot complete without it`);
-          stop();
+          // Rank 0 left, or tells of a rank that did: after the ring all-reduce in progress, if any.
+          const why = body.length > 0 ? P.text(body) : `${me}: rank 0 closed the group (destroy()); collectives cannot complete without it`;
+          ring!.whenIdle(() => { fail(why); stop(); });
         } else {
           fail(`${me}: rank 0 at ${where} sent an unexpected frame (type ${type})`);
           stop();

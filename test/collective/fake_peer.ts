@@ -70,12 +70,16 @@ export async function dial(port: number): Promise<Socket> {
   throw new Error(`nothing listens on ${port}`);
 }
 
-/** Joins a real rank 0 as `rank`, knowing the token: the socket, its frames and its session. */
-export async function joinAs(port: number, token: string, rank: number, worldSize: number) {
+/**
+ * Joins a real rank 0 as `rank`, knowing the token: the socket, its frames and its session.
+ * `extra` adds HELLO fields (a ring listener's `ringHost` and `ringPort`).
+ */
+export async function joinAs(port: number, token: string, rank: number, worldSize: number,
+                             extra: Record<string, string | number> = {}) {
   const key = await P.deriveKey(token);
   const socket = await dial(port);
   const frames = new Frames(socket);
-  const hello = P.hello(rank, worldSize);
+  const hello = P.hello(rank, worldSize, extra);
   socket.write(P.frame(T.HELLO, hello));
   const c = await frames.next();
   if (c?.type !== T.CHALLENGE) throw new Error(`expected a CHALLENGE, got ${c?.type}`);

@@ -2,12 +2,13 @@
  * Faults on the ring: a rank killed in the middle of a large ring all-reduce makes every live
  * rank fail with the real cause (the lost rank named) well within the timeout, and hostile
  * connections to a rank's ring port (not our protocol, an oversized frame, frames out of the
- * handshake's order) are refused while the group still forms and reduces.
+ * handshake's order) are refused while the group still forms and reduces; an authenticated
+ * peer that breaks the ring's sequence fails the group with an error naming it.
  */
-import {connect} from 'node:net';
-import {sendRaw} from './fake_peer.js';
+import {connect, createServer, type AddressInfo} from 'node:net';
+import {Frames, joinAs, P, sendRaw, T} from './fake_peer.js';
 import {ringRank} from './ring_processes.js';
-import {testPort} from './tcp_ranks.js';
+import {tcpRank, testPort} from './tcp_ranks.js';
 
 describe.each([3, 4])('%i processes', (world) => {
   test('a rank killed mid-transfer: every live rank fails naming it, within the timeout', async () => {
@@ -68,3 +69,52 @@ test('hostile connections to a ring port are refused; the group still forms and 
   const ends = await Promise.all([r0, r1, r2].map((r) => r.exited));
   for (const e of ends) expect(e.code).toBe(0);
 }, 60000);
+
+test('an authenticated ring peer that sends a step out of sequence fails the group, naming it', async () => {
+  // Rank 1 is played here: it knows the token, joins, runs both ring handshakes, then sends
+  // rank 0 a ring frame for step 1 where step 0 is due.
+  const token = 'ring-fault-token';
+  const port = await testPort();
+  const r0 = tcpRank({rank: 0, worldSize: 2, masterPort: port, token, ringThresholdBytes: 0},
+                     [{op: 'allReduce32', data: [1, 2, 3, 4]}]);
+  const key = await P.deriveKey(token);
+  // Our ring listener, for rank 0 (our successor and predecessor): the listener's half of the handshake.
+  const listener = createServer((s) => {
+    const frames = new Frames(s);
+    void frames.next().then(async (h) => {
+      const c = P.challenge(key, Buffer.from(h!.payload), 'ring ');
+      s.write(P.frame(T.CHALLENGE, c.payload));
+      await frames.next();
+    }).catch(() => undefined);
+  });
+  await new Promise<void>((r) => listener.listen(0, '127.0.0.1', () => r()));
+  const me = await joinAs(port, token, 1, 2, {ringHost: '127.0.0.1', ringPort: (listener.address() as AddressInfo).port});
+  const welcome = await me.frames.next();
+  const table = JSON.parse(me.session.open(welcome!.head, welcome!.payload)!.toString()) as {group: string; hosts: Array<[string, number]>};
+  const ring = connect(table.hosts[0][1], table.hosts[0][0]);
+  const ringFrames = new Frames(ring);
+  const hello = P.hello(1, 2, {group: table.group});
+  ring.write(P.frame(T.HELLO, hello));
+  const challenge = JSON.parse((await ringFrames.next())!.payload.toString()) as {nonce: string; proof: string};
+  const nonce = Buffer.from(challenge.nonce, 'hex');
+  expect(P.verify(P.hubProof(key, hello, nonce, 'ring '), Buffer.from(challenge.proof, 'hex'))).toBe(true);
+  ring.write(P.frame(T.PROOF, P.rankProof(key, hello, nonce, 'ring ')));
+  const session = P.session(key, hello, nonce, false, 'ring ');
+  const head = Buffer.alloc(24);
+  head.writeUInt32BE(0, 0); // all-reduce #0
+  head.writeUInt32BE(1, 4); // step 1: out of sequence
+  head.writeUInt32BE(0, 8); // chunk 0
+  head.writeUInt32BE(4, 12); // 4 values
+  head.writeUInt32BE(1, 16); // float32
+  for (const b of session.signParts(T.RING, [head, Buffer.alloc(8)])) ring.write(b);
+  const replies = await r0.replies;
+  expect(replies[1].ok).toBe(false);
+  expect(replies[1].error).toMatch(/rank 0: rank 1 sent ring step 1 of chunk 0 out of sequence in all-reduce #0 \(expected step 0\)/);
+  // Rank 0 told its peer why, over the star.
+  const error = await me.frames.next();
+  expect(error!.type).toBe(T.ERROR);
+  expect(me.session.open(error!.head, error!.payload)!.toString()).toMatch(/out of sequence/);
+  ring.destroy();
+  me.socket.destroy();
+  listener.close();
+}, 40000);
