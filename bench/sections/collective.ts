@@ -78,24 +78,27 @@ async function bandwidth(quick: boolean, log: (s: string) => void): Promise<{mar
   for (const b of BANDWIDTH_SIZES) before.push(await loopbackCopy(b, loopIters));
   const runs: Record<string, Record<number, number>> = {};
   for (const world of [2, 3, 4]) {
-    for (const mode of ['star', 'ring'] as const) {
+    for (const mode of ['star', 'ring', 'sealed'] as const) {
       runs[`${world} ${mode}`] = await processGroup<Record<number, number>>('ring_allreduce_rank.cjs', world,
         [BANDWIDTH_SIZES.join(','), iters],
-        {TFJS_NORMS_MAX_MESSAGE_BYTES: String(128 * MB), TFJS_NORMS_RING_THRESHOLD_BYTES: mode === 'star' ? 'off' : '0'});
+        {TFJS_NORMS_MAX_MESSAGE_BYTES: String(128 * MB), TFJS_NORMS_RING_THRESHOLD_BYTES: mode === 'star' ? 'off' : '0',
+         TFJS_NORMS_RING_ENCRYPT: mode === 'sealed' ? '1' : '0'});
       log(`collective  all-reduce ${mode} world ${world}: ` +
         BANDWIDTH_SIZES.map((b) => `${b / MB} MB ${busGbps(b, world, runs[`${world} ${mode}`][b]).toFixed(2)} GB/s`).join(', '));
     }
   }
   const loop: number[] = [];
   for (const [i, b] of BANDWIDTH_SIZES.entries()) loop.push((before[i] + await loopbackCopy(b, loopIters)) / 2);
-  const rows = ['| size | ranks | loopback copy GB/s | star bus GB/s | ring bus GB/s | ring / copy |', '|---:|---:|---:|---:|---:|---:|'];
+  const rows = ['| size | ranks | loopback copy GB/s | star bus GB/s | ring bus GB/s | ring / copy | ring, encrypted, bus GB/s |',
+                '|---:|---:|---:|---:|---:|---:|---:|'];
   const checks: Check[] = [];
   BANDWIDTH_SIZES.forEach((b, i) => {
     const copy = gbps(b, loop[i]);
     for (const world of [2, 3, 4]) {
       const star = busGbps(b, world, runs[`${world} star`][b]);
       const ring = busGbps(b, world, runs[`${world} ring`][b]);
-      rows.push(`| ${b / MB} MB | ${world} | ${copy.toFixed(2)} | ${star.toFixed(2)} | ${ring.toFixed(2)} | ${(ring / copy).toFixed(2)} |`);
+      const sealed = busGbps(b, world, runs[`${world} sealed`][b]);
+      rows.push(`| ${b / MB} MB | ${world} | ${copy.toFixed(2)} | ${star.toFixed(2)} | ${ring.toFixed(2)} | ${(ring / copy).toFixed(2)} | ${sealed.toFixed(2)} |`);
       if (b >= 16 * MB) {
         checks.push({label: `ring bus bandwidth ${b / MB} MB on ${world} ranks ${ring.toFixed(2)} GB/s >= 0.5× the loopback copy ` +
           `(${copy.toFixed(2)} GB/s)`, pass: ring >= 0.5 * copy});
@@ -107,7 +110,8 @@ async function bandwidth(quick: boolean, log: (s: string) => void): Promise<{mar
       'Float32 all-reduce bandwidth on loopback, ranks as processes (median, rank 0, after a barrier), as NCCL-tests’ ' +
       'bus bandwidth (size·2(W−1)/W / time), next to a plain TCP copy of the same size between two processes in the ' +
       'same run. Star: through rank 0 (`TFJS_NORMS_RING_THRESHOLD_BYTES=off`); ring: reduce-scatter + all-gather ' +
-      'between neighbours (1 MiB frames authenticated with AES-GMAC, the default):',
+      'between neighbours (1 MiB frames authenticated with AES-GMAC, the default; encrypted: ' +
+      '`TFJS_NORMS_RING_ENCRYPT=1`, AES-256-GCM):',
       '', ...rows, ''],
     checks,
   };

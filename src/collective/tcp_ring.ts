@@ -78,9 +78,19 @@ export function tcpRing(P: TcpProtocol, box: TcpMailbox, ringPlan: typeof RingPl
     seq: number; n: number; float32: boolean; plan: RingPlan; view: Float32Array | Float64Array;
     nextStep: Int32Array; lanesLeft: number; unflushed: number; sent: number; t0: number; timer: ReturnType<typeof setTimeout>;
   }
-  /** Work postponed until no ring all-reduce is in progress (a graceful leave must not break one that can finish). */
+  /**
+   * Work postponed until no ring all-reduce is in progress: a rank that has done its part and
+   * left (or exited) must not break one that can still finish. `why` is the cause this rank
+   * reports if the all-reduce in progress fails after all (a neighbour that really died
+   * mid-way is seen by its neighbours, whose own errors would name only the next link).
+   */
   let afterRun: Array<() => void> = [];
-  const whenIdle = (f: () => void) => { if (run) afterRun.push(f); else f(); };
+  let cause: string | null = null;
+  const whenIdle = (f: () => void, why: string) => {
+    if (!run) return f();
+    cause ??= why;
+    afterRun.push(f);
+  };
   let run: Run | null = null;
   /** Buffers for the copies of outgoing values (signed frames), reused once the OS has them. */
   const spare: Buffer[] = [];
@@ -93,7 +103,7 @@ export function tcpRing(P: TcpProtocol, box: TcpMailbox, ringPlan: typeof RingPl
   let early: Buffer[] = [];
   let earlyBytes = 0;
 
-  const fail = (message: string) => { if (!ctx.stopped()) ctx.groupFail(message); };
+  const fail = (message: string) => { if (!ctx.stopped()) ctx.groupFail(cause ?? message); };
   const note = (why: string) => {
     rejections.push(why);
     if (rejections.length > 3) rejections.shift();
@@ -257,7 +267,7 @@ export function tcpRing(P: TcpProtocol, box: TcpMailbox, ringPlan: typeof RingPl
     timers.push(setTimeout(() => {
       const r = run;
       if (r && needed(r)) fail(`${message} during all-reduce #${r.seq}`);
-      else whenIdle(() => fail(message));
+      else whenIdle(() => fail(message), message);
     }, CLOSE_GRACE_MS));
   }
 

@@ -211,8 +211,9 @@ export function tcpWorkerMain(P: TcpProtocol, box: TcpMailbox, makeRing: typeof 
     let collectiveTimer: ReturnType<typeof setTimeout> | undefined;
 
     /**
-     * Fails the group: tells every peer why (ERROR; BYE for a rank that left, which the others
-     * apply once their ring all-reduce in progress, if any, is done), records it, stops.
+     * Fails the group: tells every peer why, records it, stops. ERROR fails the others at once;
+     * BYE (a rank left or its process ended) once their ring all-reduce in progress, if any, is
+     * done: that rank may have done its part of it (if it had not, its ring neighbours see it).
      */
     const groupFail = (message: string, type: number = T.ERROR) => {
       if (stopped) return;
@@ -367,7 +368,7 @@ export function tcpWorkerMain(P: TcpProtocol, box: TcpMailbox, makeRing: typeof 
           const why = type === T.BYE ? `rank ${claimed} left the group (destroy()); collectives cannot complete without it`
             : P.text(body);
           // A rank that left has done its part of the ring all-reduce in progress: let it finish.
-          if (joined && type === T.BYE) return ring!.whenIdle(() => groupFail(why, T.BYE));
+          if (joined && type === T.BYE) return ring!.whenIdle(() => groupFail(why, T.BYE), why);
           if (joined) return groupFail(why);
           // Gone before the group formed: it may come back.
           peers.delete(claimed);
@@ -391,7 +392,9 @@ export function tcpWorkerMain(P: TcpProtocol, box: TcpMailbox, makeRing: typeof 
         sockets.delete(socket);
         if (phase !== 2 || peers.get(claimed)?.socket !== socket) return;
         peers.delete(claimed);
-        if (joined) groupFail(`rank ${claimed} at ${addr} closed the connection (process gone?)`);
+        // After its part of a ring all-reduce, a rank may exit before its neighbours are done.
+        const why = `rank ${claimed} at ${addr} closed the connection (process gone?)`;
+        if (joined) ring!.whenIdle(() => groupFail(why, T.BYE), why);
         else if (!stopped) note(`rank ${claimed} at ${addr} closed the connection before the group formed`);
       });
     });
@@ -509,7 +512,7 @@ export function tcpWorkerMain(P: TcpProtocol, box: TcpMailbox, makeRing: typeof 
         } else if (type === T.BYE) {
           // Rank 0 left, or tells of a rank that did: after the ring all-reduce in progress, if any.
           const why = body.length > 0 ? P.text(body) : `${me}: rank 0 closed the group (destroy()); collectives cannot complete without it`;
-          ring!.whenIdle(() => { fail(why); stop(); });
+          ring!.whenIdle(() => { fail(why); stop(); }, why);
         } else {
           fail(`${me}: rank 0 at ${where} sent an unexpected frame (type ${type})`);
           stop();
@@ -530,8 +533,8 @@ export function tcpWorkerMain(P: TcpProtocol, box: TcpMailbox, makeRing: typeof 
           timers.push(setTimeout(connect, 100));
           return;
         }
-        fail(`${me}: rank 0 at ${where} closed the connection (process gone?)`);
-        stop();
+        const why = `${me}: rank 0 at ${where} closed the connection (process gone?)`;
+        ring!.whenIdle(() => { fail(why); stop(); }, why);
       });
     };
     connect();

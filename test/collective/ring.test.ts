@@ -104,3 +104,14 @@ test('encrypted ring frames (TFJS_NORMS_RING_ENCRYPT=1 on rank 0) give the same 
     expect(l[1].refused).toMatch(/all-reduce #\d+ was started and not waited for: call its wait\(\) before the next collective/);
   }
 }, 60000);
+
+test('ranks that exit right after their last ring all-reduce do not cut off the ones still finishing it (5 runs)', async () => {
+  // Whichever rank is done first exits (no destroy()): its neighbours may still be sending or
+  // receiving the last chunks of the same all-reduce among themselves.
+  for (let run = 0; run < 5; run++) {
+    const lines = await ringGroup(4, await testPort(), [{n: 1_000_003, data: 'probe'}, {exit: true}], {ringChunkBytes: 65536},
+                                  {TFJS_NORMS_RING_THRESHOLD_BYTES: '0'});
+    const got = lines.map((l) => l.find((x) => x.hash !== undefined || x.ok === false));
+    for (const g of got) expect(g).toMatchObject({hash: hash(ringProbe(1_000_003, 4, 16384))});
+  }
+}, 120000);

@@ -5,7 +5,8 @@
 // ranks 0, 1, 2, zero elsewhere: the result tells the summation order). Prints one JSON line per
 // all-reduce ({rank, n, hash, maxError} or {rank, ok: false, error}); 'repeat' runs forever
 // (printing 'started' before each) until the test kills a rank; {sleep: ms} pauses; 'split'
-// starts the all-reduce with startAllReduceSum and tries another collective before wait().
+// starts the all-reduce with startAllReduceSum and tries another collective before wait();
+// {exit: true} ends the process at once.
 const {createHash} = require('node:crypto');
 const {rendezvousFromEnv} = require('../../../dist/cjs/src/collective/env.js');
 const {TcpTransport} = require('../../../dist/cjs/src/collective/tcp_transport.js');
@@ -25,6 +26,7 @@ try {
   for (let k = 0; ; k++) {
     const op = ops[k % ops.length];
     if (k >= ops.length && !op.repeat) break;
+    if (op.exit) process.exit(0); // at once, no destroy(): as a process that ends right after its last collective
     if (op.sleep) {
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, op.sleep);
       print({rank, slept: op.sleep});
