@@ -17,7 +17,6 @@ import {NORM_SIMD_WASM_BASE64} from './simd/norm_simd_bytes.js';
 export const SCRATCH_BYTES = 1 << 21;
 
 type Ptr = number;
-/* eslint-disable @typescript-eslint/naming-convention */
 export interface SimdExports {
   stats_runs(x: Ptr, runs: number, len: number, tmod: number, k: Ptr, s1: Ptr, s2: Ptr): void;
   stats_rows(x: Ptr, rows: number, C: number, k: Ptr, s1: Ptr, s2: Ptr, acc: Ptr): void;
@@ -43,7 +42,6 @@ export interface SimdExports {
   rms_backward(dy: Ptr, x: Ptr, invRms: Ptr, gamma: Ptr, dx: Ptr, dgamma: Ptr, rows: number, D: number, dg: Ptr,
                acc: Ptr): void;
 }
-/* eslint-enable @typescript-eslint/naming-convention */
 
 /** The SIMD functions on one backend's memory, with that backend's scratch block. */
 export interface SimdInstance {
