@@ -10,7 +10,8 @@
 import type {NormActivation} from '../../src/kernel_names.js';
 import type {NormView} from '../../src/norm_view.js';
 import {JS_LOOPS, type NormLoops} from '../cpu/loops.js';
-import type {ApplyParams, BackwardApplyParams, BackwardReduceResult, BackwardSource, Moments} from '../cpu/norm_loops.js';
+import {momentsOfSums, type ApplyParams, type BackwardApplyParams, type BackwardReduceResult, type BackwardSource,
+  type Moments} from '../cpu/norm_loops.js';
 import {contiguousSlots, type SlotParams} from '../cpu/slot_loops.js';
 import type {SimdInstance} from './simd_module.js';
 
@@ -78,19 +79,18 @@ function rowSlots(v: NormView): boolean {
   return v.perSample && v.groups === 1 && v.channelsLast;
 }
 
-/** Per-slot statistics as the kernels' Moments, from float64 sums (as `moments` in norm_loops.ts). */
-function finish(shift: Float64Array, sum: Float64Array, sq: Float64Array, count: number): Moments {
-  const slots = shift.length;
-  const exactMean = new Float64Array(slots);
-  const meanOffset = new Float32Array(slots);
-  const variance = new Float32Array(slots);
-  for (let slot = 0; slot < slots; slot++) {
-    const m = sum[slot] / count;
-    meanOffset[slot] = m;
-    exactMean[slot] = shift[slot] + m;
-    variance[slot] = Math.max(0, sq[slot] / count - m * m);
+/**
+ * Runs `body` once per sample of a channels-last view with per-sample slots (else once over all
+ * rows): the sample's byte offset and row count; per-sample scratch is released between samples.
+ */
+function eachSample(sc: Scratch, v: NormView, body: (n: number, offset: number, rows: number) => void): void {
+  const per = v.perSample ? v.N : 1;
+  const rows = v.perSample ? v.S : v.N * v.S;
+  const mark = sc.mark();
+  for (let n = 0; n < per; n++) {
+    sc.release(mark);
+    body(n, n * v.S * v.C * F32, rows);
   }
-  return {exactMean, mean: Float32Array.from(exactMean), variance, shift: Float32Array.from(shift), meanOffset};
 }
 
 /**
@@ -216,17 +216,12 @@ export function simdLoops(s: SimdInstance): NormLoops {
       if (!v.channelsLast) {
         const T = v.perSample ? N * C : C;
         fold(T, 0, (k, s1, s2) => f.stats_runs(ptr(x), N * C, S, T, ptr(k), ptr(s1), ptr(s2)));
-      } else if (!v.perSample) {
-        fold(C, 0, (k, s1, s2) => f.stats_rows(ptr(x), N * S, C, ptr(k), ptr(s1), ptr(s2), ptr(sc.f32(2 * C))));
       } else {
         const acc = sc.f32(2 * C);
-        const mark = sc.mark();
-        for (let n = 0; n < N; n++) {
-          sc.release(mark);
-          fold(C, n, (k, s1, s2) => f.stats_rows(ptr(x) + n * S * C * F32, S, C, ptr(k), ptr(s1), ptr(s2), ptr(acc)));
-        }
+        eachSample(sc, v, (n, o, rows) => fold(C, n, (k, s1, s2) =>
+          f.stats_rows(ptr(x) + o, rows, C, ptr(k), ptr(s1), ptr(s2), ptr(acc))));
       }
-      return finish(shift, sum, sq, v.count);
+      return momentsOfSums(shift, sum, sq, v.count);
     }, () => JS_LOOPS.moments(x, v)),
 
     apply: (x, p, y) => run('apply', onHeap(s, x, y), (sc) => {
@@ -239,15 +234,10 @@ export function simdLoops(s: SimdInstance): NormLoops {
         f.apply_runs(ptr(x), ptr(y), N * C, S, T, col(tab, 0), col(tab, 1), col(tab, 5), col(tab, 4), act, p.alpha);
         return;
       }
-      const per = v.perSample ? N : 1;
-      const rows = v.perSample ? S : N * S;
-      const mark = sc.mark();
-      for (let n = 0; n < per; n++) {
-        sc.release(mark);
+      eachSample(sc, v, (n, o, rows) => {
         const tab = tables(sc, C, v, n, p);
-        const o = n * S * C * F32;
         f.apply_rows(ptr(x) + o, ptr(y) + o, rows, C, col(tab, 0), col(tab, 1), col(tab, 5), col(tab, 4), act, p.alpha);
-      }
+      });
     }, () => JS_LOOPS.apply(x, p, y)),
 
     backwardReduce: (dy, src, p) => run('backwardReduce', !src.fromOutput && onHeap(s, dy, src.data), (sc) => {
@@ -300,20 +290,15 @@ export function simdLoops(s: SimdInstance): NormLoops {
         fold(T, 0, s1, s2);
         return res;
       }
-      const per = v.perSample ? N : 1;
-      const rows = v.perSample ? S : N * S;
       const s1 = sc.f64(C), s2 = sc.f64(C), acc = sc.f32(2 * C);
-      const mark = sc.mark();
-      for (let n = 0; n < per; n++) {
-        sc.release(mark);
+      eachSample(sc, v, (n, o, rows) => {
         const tab = tables(sc, C, v, n, p);
         s1.fill(0);
         s2.fill(0);
-        const o = n * S * C * F32;
         f.reduce_rows(ptr(dy) + o, ptr(x) + o, rows, C, col(tab, 0), col(tab, 1), col(tab, 2), col(tab, 3), col(tab, 4),
                       act, p.alpha, ptr(s1), ptr(s2), ptr(acc));
         fold(C, n, s1, s2);
-      }
+      });
       return res;
     }, () => JS_LOOPS.backwardReduce(dy, src, p)),
 
@@ -346,15 +331,8 @@ export function simdLoops(s: SimdInstance): NormLoops {
             f.bapply_runs(dy, ptr(x), ptr(dx), N * C, S, T, ptr(tables(sc, T, v, 0, p, q)), act, p.alpha);
             return;
           }
-          const per = v.perSample ? N : 1;
-          const rows = v.perSample ? S : N * S;
-          const mark = sc.mark();
-          for (let n = 0; n < per; n++) {
-            sc.release(mark);
-            const o = n * S * C * F32;
-            f.bapply_rows(dy === 0 ? 0 : dy + o, ptr(x) + o, ptr(dx) + o, rows, C, ptr(tables(sc, C, v, n, p, q)), act,
-                          p.alpha);
-          }
+          eachSample(sc, v, (n, o, rows) => f.bapply_rows(dy === 0 ? 0 : dy + o, ptr(x) + o, ptr(dx) + o, rows, C,
+              ptr(tables(sc, C, v, n, p, q)), act, p.alpha));
         }, () => JS_LOOPS.backwardApply(src, p, dx)),
 
     rmsNormForward: (x, gamma, rows, D, epsilon, y, invRms) => run('rmsNormForward',
