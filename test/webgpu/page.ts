@@ -12,10 +12,10 @@ import {prepareBackend} from '../../kernels/composite/install.js';
 import {NORMS_COMPOSITE} from '../../src/flags.js';
 import {NormsApply, NormsBackwardTraining} from '../../src/kernel_names.js';
 import {checkCaseAsync, compare, type FixtureCase, type NormOps} from '../support/fixtures.js';
-import {KERNEL_OUTPUT_NAMES, kernelOutputs, readAll, readSyncAll, type KernelCase} from '../support/kernel_outputs.js';
+import {data, KERNEL_OUTPUT_NAMES, kernelOutputs, readAll, readSyncAll, type KernelCase} from '../support/kernel_outputs.js';
 import {abnChecks, abnFixtures, expectThrow, sparseFixtures} from '../support/abn_sparse_checks.js';
 import {guarded, type CheckResult} from '../webgl/guard.js';
-import {ERROR_CASES, LEAK_OPS} from './cases.js';
+import {ERROR_CASES, LEAK_OPS, type RmsCase} from './cases.js';
 import {LEAK_RUNS as SHARED_LEAK_RUNS, type LeakRun} from '../support/leak_runs.js';
 import {startWebgpu, withGpuErrors, type GpuEnv} from './gpu_env.js';
 
@@ -112,6 +112,33 @@ async function runKernels(cases: KernelCase[]): Promise<Record<string, CaseResul
   return out;
 }
 
+/** `y`, `dx`, `dgamma` of rmsNorm on the active backend for `dy`. */
+function rmsOutputs(c: RmsCase): T[] {
+  return tf.tidy(() => {
+    const size = c.shape.reduce((p, d) => p * d, 1);
+    const pshape = c.shape.slice(c.shape.length - c.axisCount);
+    const axes = pshape.map((_, i) => i - c.axisCount);
+    const x = tf.tensor(data(size, 21, 1, 0.2), c.shape);
+    const gamma = tf.tensor(data(pshape.reduce((p, d) => p * d, 1), 22, 0.5, 1), pshape);
+    const dy = tf.tensor(data(size, 23), c.shape);
+    const f = (a: T, g: T) => norms.rmsNorm(a, {gamma: g, axes});
+    return [f(x, gamma), ...tf.grads(f)([x, gamma], dy)];
+  });
+}
+
+/** RMSNorm on shapes that take its kernels' other schemes, against the cpu kernels. */
+async function runRms(cases: RmsCase[]): Promise<Record<string, CaseResult>> {
+  const out: Record<string, CaseResult> = {};
+  for (const c of cases) {
+    const want = await onCpu(() => readSyncAll(rmsOutputs(c)));
+    out[c.name] = await check(async () => {
+      const got = await readAll(rmsOutputs(c));
+      return got.flatMap((g, i) => compare(['y', 'dx', 'dgamma'][i], g, {shape: [want[i].length], data: Array.from(want[i])}));
+    });
+  }
+  return out;
+}
+
 /** Forward, tf.grads and tf.variableGrads of each op, everything disposed: nothing may be left. */
 const LEAK_RUNS: LeakRun[] = [...SHARED_LEAK_RUNS,
   ['inplaceABN', [6, 4], (x, g, b) => { const r = norms.inplaceABN(x, {training: true, gamma: g, beta: b}); return [r.y, r.mean, r.variance]; }, 1],
@@ -182,7 +209,7 @@ async function runAbnSparse(abn: FixtureCase[], sparse: FixtureCase[]): Promise<
     abnChecks: await wrap(() => abnChecks())};
 }
 
-const api = {setup, runFixtures, runKernels, runLeaks, runErrors, runAbnSparse};
+const api = {setup, runFixtures, runKernels, runRms, runLeaks, runErrors, runAbnSparse};
 
 declare global {
   interface Window {
