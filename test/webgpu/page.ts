@@ -14,6 +14,7 @@ import {NormsApply, NormsBackwardTraining} from '../../src/kernel_names.js';
 import {checkCaseAsync, compare, type FixtureCase, type NormOps} from '../support/fixtures.js';
 import {data, KERNEL_OUTPUT_NAMES, kernelOutputs, readAll, readSyncAll, type KernelCase} from '../support/kernel_outputs.js';
 import {abnChecks, abnFixtures, expectThrow, sparseFixtures} from '../support/abn_sparse_checks.js';
+import {ACTIVATION_VECTORS, runActivationRowAsync, type ActivationRow, type VectorResult} from '../support/activation_vectors.js';
 import {guarded, type CheckResult} from '../webgl/guard.js';
 import {ERROR_CASES, LEAK_OPS, type RmsCase} from './cases.js';
 import {LEAK_RUNS as SHARED_LEAK_RUNS, type LeakRun} from '../support/leak_runs.js';
@@ -209,7 +210,36 @@ async function runAbnSparse(abn: FixtureCase[], sparse: FixtureCase[]): Promise<
     abnChecks: await wrap(() => abnChecks())};
 }
 
-const api = {setup, runFixtures, runKernels, runRms, runLeaks, runErrors, runAbnSparse};
+export interface ActivationResult {
+  results: VectorResult[];
+  error?: string;
+  backend: string;
+  gpuErrors: string[];
+}
+
+/** Each value four times: `C % 4 == 0`, so the elementwise programs take their vector form. */
+const asVectors = (r: ActivationRow): ActivationRow => ({...r, z: r.z.flatMap((v) => [v, v, v, v]), y: r.y.flatMap((v) => [v, v, v, v])});
+
+/** The activation vector table through the WGSL kernels, in their scalar and their vector form. */
+async function runActivationVectors(): Promise<Record<string, ActivationResult>> {
+  const out: Record<string, ActivationResult> = {};
+  for (const [form, rows] of [['scalar', ACTIVATION_VECTORS], ['vector', ACTIVATION_VECTORS.map(asVectors)]] as const) {
+    for (const row of rows) {
+      const key = `${row.activation} (alpha ${row.alpha}), ${form}`;
+      const {value, gpuErrors} = await withGpuErrors(async () => {
+        try {
+          return {results: await runActivationRowAsync(tf, (n, i, a) => tf.engine().runKernel(n, i, a as never), row)};
+        } catch (e) {
+          return {results: [], error: (e as Error).stack ?? String(e)};
+        }
+      });
+      out[key] = {...value, backend: tf.getBackend(), gpuErrors};
+    }
+  }
+  return out;
+}
+
+const api = {setup, runActivationVectors, runFixtures, runKernels, runRms, runLeaks, runErrors, runAbnSparse};
 
 declare global {
   interface Window {
