@@ -99,19 +99,23 @@ async function onCpu<R>(f: () => R): Promise<R> {
   }
 }
 
-/** Every kernel called directly (incl. the backward from In-Place ABN's y), against the cpu kernels. */
-async function runKernels(cases: KernelCase[]): Promise<Record<string, CaseResult>> {
+/** Per case, the outputs of `outputs` on webgpu against the same on cpu (`names`: the outputs' names). */
+async function againstCpu<C extends {name: string}>(cases: C[], outputs: (c: C) => T[], names: readonly string[]):
+    Promise<Record<string, CaseResult>> {
   const out: Record<string, CaseResult> = {};
-  for (const k of cases) {
-    const want = await onCpu(() => readSyncAll(kernelOutputs(k)));
-    out[k.name] = await check(async () => {
-      const got = await readAll(kernelOutputs(k));
+  for (const c of cases) {
+    const want = await onCpu(() => readSyncAll(outputs(c)));
+    out[c.name] = await check(async () => {
+      const got = await readAll(outputs(c));
       if (got.length !== want.length) return [`${got.length} outputs, expected ${want.length}`];
-      return got.flatMap((g, i) => compare(KERNEL_OUTPUT_NAMES[i], g, {shape: [want[i].length], data: Array.from(want[i])}));
+      return got.flatMap((g, i) => compare(names[i], g, {shape: [want[i].length], data: Array.from(want[i])}));
     });
   }
   return out;
 }
+
+/** Every kernel called directly (incl. the backward from In-Place ABN's y), against the cpu kernels. */
+const runKernels = (cases: KernelCase[]) => againstCpu(cases, kernelOutputs, KERNEL_OUTPUT_NAMES);
 
 /** `y`, `dx`, `dgamma` of rmsNorm on the active backend for `dy`. */
 function rmsOutputs(c: RmsCase): T[] {
@@ -128,17 +132,7 @@ function rmsOutputs(c: RmsCase): T[] {
 }
 
 /** RMSNorm on shapes that take its kernels' other schemes, against the cpu kernels. */
-async function runRms(cases: RmsCase[]): Promise<Record<string, CaseResult>> {
-  const out: Record<string, CaseResult> = {};
-  for (const c of cases) {
-    const want = await onCpu(() => readSyncAll(rmsOutputs(c)));
-    out[c.name] = await check(async () => {
-      const got = await readAll(rmsOutputs(c));
-      return got.flatMap((g, i) => compare(['y', 'dx', 'dgamma'][i], g, {shape: [want[i].length], data: Array.from(want[i])}));
-    });
-  }
-  return out;
-}
+const runRms = (cases: RmsCase[]) => againstCpu(cases, rmsOutputs, ['y', 'dx', 'dgamma']);
 
 /** Forward, tf.grads and tf.variableGrads of each op, everything disposed: nothing may be left. */
 const LEAK_RUNS: LeakRun[] = [...SHARED_LEAK_RUNS,
