@@ -91,7 +91,8 @@ const NOTES: Record<string, string> = {
     'cores. Bytes the WGSL kernels move per op (S = the tensor\'s size): forward 3S (statistics read x; ' +
     'apply reads x, writes y: the ideal); forward+backward 8S for BatchNorm (the per-slot sums come from ' +
     'the per-channel ones) and 10S for LayerNorm/GroupNorm/InstanceNorm (a per-channel and a per-slot ' +
-    'reduction each read x and dy), against the ideal 8S; docs/webgpu.md.',
+    'reduction each read x and dy) and RMSNorm (per-row sums and dgamma\'s column sums), against the ideal ' +
+    '8S; docs/webgpu.md.',
 };
 
 function renderSection(s: SectionResult, chart: string | null): string {

@@ -21,6 +21,7 @@ import {
   activationWgsl, applyUniforms, backwardSourceWgsl, ELEMENTS_PER_INVOCATION, elementwiseBody, presentKey, statsWgsl,
   treeWgsl, viewKey, viewUniforms, viewWgsl, walkerWgsl, type Present,
 } from './wgsl.js';
+import {lanesApply, lanesBody, lanesKey, lanesUniforms, lanesWgsl} from './lanes.js';
 
 /**
  * Invocations per workgroup of the tree reductions. Small: each invocation then sums a longer
@@ -46,7 +47,7 @@ function walkDecl(wg: number, inner: string): string {
  * or, for many short rows (≤ 4096 elements, ≥ 128 rows: LayerNorm, GroupNorm, InstanceNorm), one
  * invocation per row summing it alone, which avoids a workgroup and its barriers per short row.
  */
-interface RowScheme {
+export interface RowScheme {
   short: boolean;
   wg: number;
   dispatch: ProgramSpec['dispatch'];
@@ -61,7 +62,7 @@ interface RowScheme {
 }
 
 /** `outputsPerRow`: the program writes that many values per row (one invocation per row, not per value). */
-function rowScheme(rows: number, length: number, outputsPerRow: number): RowScheme {
+export function rowScheme(rows: number, length: number, outputsPerRow: number): RowScheme {
   if (length <= 4096 && rows >= 128) {
     return {short: true, wg: 64, dispatch: {flat: true, workgroup: 64, perInvocation: outputsPerRow}, decl: '', row: 'index', tid: '0', step: 1,
       combine: 'let t1 = s1;\n  let t2 = s2;', first: 'true'};
@@ -81,7 +82,7 @@ const WALK_STEP = `
       q = q + stepQ;
       if (r >= inner) { r = r - inner; q = q + 1; }`;
 
-const FLAT_WORKGROUP = 128;
+export const FLAT_WORKGROUP = 128;
 
 export function statsProgram(b: WebGPUBackendLike, x: TensorInfo, v: NormView, a: NormApplyAttrs): TensorInfo {
   const k = rowScheme(v.slots, v.count, 4);
@@ -145,15 +146,34 @@ function statsBindings(s: StatsInputs): Array<[string, TensorInfo]> {
 export function applyProgram(b: WebGPUBackendLike, x: TensorInfo, s: StatsInputs, v: NormView,
                              a: NormApplyAttrs): TensorInfo {
   const p = present(s);
+  const each = 'act(centered(xk, slot) * rstdAt(slot) * gammaAt(c) + betaAt(c))';
+  const header = `${viewWgsl(a)}${statsWgsl(p)}${activationWgsl(a.activation)}`;
   return runProgram(b, {
-    key: `apply_${viewKey(a)}_${presentKey(p)}_${a.activation}`,
+    key: `apply_${viewKey(a)}_${presentKey(p)}_${a.activation}${lanesApply(v) ? lanesKey(v) : ''}`,
     inputs: [['src', x], ...statsBindings(s)],
     outputSize: v.N * v.C * v.S,
-    dispatch: {flat: true, workgroup: FLAT_WORKGROUP, perInvocation: ELEMENTS_PER_INVOCATION},
-    uniforms: applyUniforms(v, a),
-    code: `${viewWgsl(a)}${walkerWgsl(a)}${statsWgsl(p)}${activationWgsl(a.activation)}${elementwiseBody(`
-      result[i] = act(centered(i, slot) * rstdAt(slot) * gammaAt(c) + betaAt(c));`)}`,
+    ...elementwise(v, a, header, `
+  return ${each};`, false, `
+      let xk = src[i];
+      result[i] = ${each};`),
   });
+}
+
+/**
+ * The dispatch, uniforms and code of an elementwise program: four elements per vector
+ * (lanes.ts) where the layout allows, else `ELEMENTS_PER_INVOCATION` scalars per invocation
+ * stepped through by the walker. `header` has the view's WGSL (viewWgsl) and the helpers; `lane` is the body of `lane(xk, dyk, c, slot) -> f32`; `each`
+ * writes `result[i]` from `xk = src[i]` in the scalar form.
+ */
+function elementwise(v: NormView, a: NormApplyAttrs, header: string, lane: string, withDy: boolean, each: string):
+    Pick<ProgramSpec, 'dispatch' | 'uniforms' | 'code' | 'vec4Inputs'> {
+  if (lanesApply(v)) {
+    return {dispatch: {flat: true, workgroup: FLAT_WORKGROUP, perInvocation: 4},
+      uniforms: [...applyUniforms(v, a), ...lanesUniforms(v)], vec4Inputs: withDy ? ['src', 'dy'] : ['src'],
+      code: `${lanesWgsl(a, v)}${header}${lanesBody(lane, withDy)}`};
+  }
+  return {dispatch: {flat: true, workgroup: FLAT_WORKGROUP, perInvocation: ELEMENTS_PER_INVOCATION},
+    uniforms: applyUniforms(v, a), code: `${header}${walkerWgsl(a)}${elementwiseBody(each)}`};
 }
 
 /** The backward programs' source: `x` with its statistics, or In-Place ABN's output `y`. */
@@ -196,7 +216,7 @@ fn body(index : i32) {
     let base = c * uniforms.S;${walkDecl(wg, 'uniforms.S')}
     for (var j = tid; j < total; j = j + ${wg}) {
       let i = base + q * stride + r;
-      let g = grads(i, c, slotOf(q, c), dy[i]);
+      let g = grads(src[i], c, slotOf(q, c), dy[i]);
       s1 = s1 + g.x;
       s2 = s2 + g.x * g.y;${WALK_STEP}
     }
@@ -234,7 +254,7 @@ fn body(index : i32) {
     for (var j = tid; j < uniforms.count; j = j + ${k.step}) {
       let i = base + q * stride + r;
       let c = c0 + ${a.layout === 'NSC' ? 'r' : 'r / uniforms.S'};
-      let g = grads(i, c, slot, dy[i]);
+      let g = grads(src[i], c, slot, dy[i]);
       let dzg = g.x * gammaAt(c);
       s1 = s1 + dzg;
       s2 = s2 + dzg * g.y;${WALK_STEP}
@@ -326,16 +346,20 @@ export function backwardApplyProgram(b: WebGPUBackendLike, src: BackwardSource, 
   const params: Array<[string, TensorInfo]> = [];
   if (s.gamma) params.push(['gamma', s.gamma]);
   if (s.beta) params.push(['beta', s.beta]);
+  const dx = (xv: string, dyv: string) => `
+  let n = uniforms.slots;
+  let g = grads(${xv}, c, slot, ${dyv});
+  return g.x * gammaAt(c) * table[2 * n + slot] + g.y * table[3 * n + slot] + table[4 * n + slot];`;
   return runProgram(b, {
-    key: `bwdapply_${viewKey(a)}_${presentKey(p)}_${a.activation}_${src.fromOutput ? 'y' : 'x'}_${dy ? 'd' : ''}`,
+    key: `bwdapply_${viewKey(a)}_${presentKey(p)}_${a.activation}_${src.fromOutput ? 'y' : 'x'}_${dy ? 'd' : ''}${
+      lanesApply(v) ? lanesKey(v) : ''}`,
     inputs: [...(dy ? [['dy', dy] as [string, TensorInfo]] : []), ['src', src.src], ['table', table], ...params],
     outputSize: v.N * v.C * v.S,
-    dispatch: {flat: true, workgroup: FLAT_WORKGROUP, perInvocation: ELEMENTS_PER_INVOCATION},
-    uniforms: applyUniforms(v, a),
-    code: `${backwardHeader(src, s, a, true)}${walkerWgsl(a)}${elementwiseBody(`
-      let n = uniforms.slots;
-      let g = grads(i, c, slot, ${dy ? 'dy[i]' : '0.0'});
-      result[i] = g.x * gammaAt(c) * table[2 * n + slot] + g.y * table[3 * n + slot] + table[4 * n + slot];`)}`,
+    ...elementwise(v, a, `${backwardHeader(src, s, a, true)}
+fn dxOf(xk : f32, dyk : f32, c : i32, slot : i32) -> f32 {${dx('xk', 'dyk')}
+}`, `
+  return dxOf(xk, dyk, c, slot);`, dy !== undefined, `
+      result[i] = dxOf(src[i], ${dy ? 'dy[i]' : '0.0'}, c, slot);`),
   });
 }
 
@@ -345,9 +369,9 @@ export function backwardApplyProgram(b: WebGPUBackendLike, src: BackwardSource, 
  * over one block of rows, writing partial sums `[2][blocks][C]`; `columnFinishProgram` adds the
  * blocks up. One workgroup per channel would instead stride through all of memory once per channel.
  */
-const COLUMN_WORKGROUP = 64;
+export const COLUMN_WORKGROUP = 64;
 
-function rowBlocks(rows: number): number {
+export function rowBlocks(rows: number): number {
   return Math.max(1, Math.min(64, Math.ceil(rows / 256)));
 }
 
@@ -362,7 +386,7 @@ export function columnPartialProgram(b: WebGPUBackendLike, x: TensorInfo, kind: 
       let d = x[i] - x[c];
       s1 = s1 + d;
       s2 = s2 + d * d;` : `
-      let g = grads(i, c, slotOf(m / uniforms.S, c), dy[i]);
+      let g = grads(src[i], c, slotOf(m / uniforms.S, c), dy[i]);
       s1 = s1 + g.x;
       s2 = s2 + g.x * g.y;`;
   return runProgram(b, {

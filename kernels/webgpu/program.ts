@@ -26,6 +26,8 @@ export interface NormsProgram {
   workgroupSize: [number, number, number];
   size: boolean;
   uniforms: string;
+  outputComponent?: number;
+  variableComponents?: number[];
   getUserCode: () => string;
 }
 
@@ -61,6 +63,11 @@ export interface ProgramSpec {
   dispatch: {rows: number; workgroup: number} | {flat: true; workgroup: number; perInvocation?: number};
   /** Uniform declarations and values, in order (`name: type`). */
   uniforms: Array<[name: string, type: 'i32' | 'f32', value: number]>;
+  /**
+   * Inputs read as `array<vec4<f32>>` (their sizes multiples of 4); when set, the output is
+   * `array<vec4<f32>>` too and `index`, `uniforms.size` count vectors.
+   */
+  vec4Inputs?: string[];
   /** WGSL defining `fn body(index : i32)` (the flat invocation index; `result` is the output). */
   code: string;
 }
@@ -78,10 +85,11 @@ fn main(index : i32) {
   if (uniforms.size < 0) { ${touch} }
   body(index);
 }`;
+  const vec4 = spec.vec4Inputs;
   const program: NormsProgram = {
     variableNames: spec.inputs.map(([name]) => name),
     outputShape: [spec.outputSize],
-    shaderKey: `norms_${spec.key}_wg${wg}`,
+    shaderKey: `norms_${spec.key}_wg${wg}${vec4 ? `_v4${vec4.join('')}` : ''}`,
     dispatchLayout: {x: [0]},
     // The backend spreads more than 65535 workgroups over y and z (getGlobalIndex follows).
     dispatch: [Math.max(1, groups), 1, 1],
@@ -89,6 +97,7 @@ fn main(index : i32) {
     size: true,
     uniforms: spec.uniforms.map(([name, type]) => `${name} : ${type},`).join(' '),
     getUserCode: () => code,
+    ...(vec4 ? {outputComponent: 4, variableComponents: spec.inputs.map(([name]) => (vec4.includes(name) ? 4 : 1))} : {}),
   };
   const uniforms: Uniform[] = spec.uniforms.map(([, type, value]) => ({type: type === 'i32' ? 'int32' : 'float32', data: [value]}));
   return backend.runWebGPUProgram(program, spec.inputs.map(([, t]) => flat(t)), 'float32', uniforms);

@@ -5,6 +5,7 @@
 import type {KernelBackend, KernelConfig, NamedAttrMap, TensorInfo} from '@tensorflow/tfjs-core';
 import {
   NormsApply, NormsBackwardApply, NormsBackwardReduce, NormsBackwardTraining, NormsMoments, NormsNormalizeTraining,
+  NormsRMSNorm, NormsRMSNormGrad,
   type NormApplyAttrs, type NormsApplyInputs, type NormsBackwardApplyAttrs, type NormsBackwardApplyInputs,
   type NormsBackwardReduceInputs, type NormsBackwardTrainingInputs, type NormsMomentsInputs,
   type NormsNormalizeTrainingInputs,
@@ -16,6 +17,7 @@ import {
   type BackwardSource, type StatsInputs,
 } from './norm_programs.js';
 import {asWebGPU, dispose, pick, type WebGPUBackendLike} from './program.js';
+import {rmsNormGradWebGPU, rmsNormWebGPU} from './rms_norm.js';
 
 /** `x`, or the forward output `y` when In-Place ABN gave that instead. */
 function sourceOf(inputs: {x?: TensorInfo; y?: TensorInfo}): BackwardSource {
@@ -121,6 +123,8 @@ const BODIES: Record<string, Body> = {
   [NormsBackwardReduce]: backwardReduce,
   [NormsBackwardApply]: backwardApply,
   [NormsBackwardTraining]: backwardTraining,
+  [NormsRMSNorm]: rmsNormWebGPU,
+  [NormsRMSNormGrad]: rmsNormGradWebGPU,
 };
 
 export const webgpuKernelConfigs: KernelConfig[] = Object.entries(BODIES).map(([kernelName, body]) => ({

@@ -156,7 +156,7 @@ export function presentKey(p: Present): string {
 }
 
 /**
- * `gammaAt(c)`, `betaAt(c)`, `rstdAt(slot)` and `centered(i, slot)` (`x − mean` of element `i` of
+ * `gammaAt(c)`, `betaAt(c)`, `rstdAt(slot)` and `centered(xv, slot)` (`x − mean` of a value `xv` of
  * `src`, through the shift when there is one), from the statistics inputs, or (`table`) from the
  * per-slot table of `slotTableProgram` (rows shift, mean, rstd, k1, k2), which keeps the backward
  * apply within WebGPU's default limit of 8 storage buffers per shader stage.
@@ -164,9 +164,9 @@ export function presentKey(p: Present): string {
 export function statsWgsl(p: Present, table = false): string {
   const stats = table ? `
 fn rstdAt(slot : i32) -> f32 { return table[2 * uniforms.slots + slot]; }
-fn centered(i : i32, slot : i32) -> f32 { return (src[i] - table[slot]) - table[uniforms.slots + slot]; }` : `
+fn centered(xv : f32, slot : i32) -> f32 { return (xv - table[slot]) - table[uniforms.slots + slot]; }` : `
 fn rstdAt(slot : i32) -> f32 { return inverseSqrt(variance[slot] + uniforms.epsilon); }
-fn centered(i : i32, slot : i32) -> f32 { return (src[i]${p.shift ? ' - shift[slot]' : ''}) - mean[slot]; }`;
+fn centered(xv : f32, slot : i32) -> f32 { return (xv${p.shift ? ' - shift[slot]' : ''}) - mean[slot]; }`;
   return `
 fn gammaAt(c : i32) -> f32 { return ${p.gamma ? 'gamma[c]' : '1.0'}; }
 fn betaAt(c : i32) -> f32 { return ${p.beta ? 'beta[c]' : '0.0'}; }${stats}
@@ -174,21 +174,20 @@ fn betaAt(c : i32) -> f32 { return ${p.beta ? 'beta[c]' : '0.0'}; }${stats}
 }
 
 /**
- * `grads(i, c, slot, dyv)` = `(dz, xhat)` of element `i` from the backward source: `x` and the
+ * `grads(xv, c, slot, dyv)` = `(dz, xhat)` of a value `xv` of the backward source, which is `x` and the
  * saved statistics, or (fromOutput) In-Place ABN's `y` through the activation's inverse.
  */
 export function backwardSourceWgsl(fromOutput: boolean, linear: boolean): string {
   if (fromOutput) {
     return `
-fn grads(i : i32, c : i32, slot : i32, dyv : f32) -> vec2<f32> {
-  let yv = src[i];
+fn grads(yv : f32, c : i32, slot : i32, dyv : f32) -> vec2<f32> {
   let xhat = (actInv(yv) - betaAt(c)) / gammaAt(c);
   return vec2<f32>(dyv * actGradY(yv), xhat);
 }`;
   }
   return `
-fn grads(i : i32, c : i32, slot : i32, dyv : f32) -> vec2<f32> {
-  let xhat = centered(i, slot) * rstdAt(slot);
+fn grads(xv : f32, c : i32, slot : i32, dyv : f32) -> vec2<f32> {
+  let xhat = centered(xv, slot) * rstdAt(slot);
   ${linear ? 'return vec2<f32>(dyv, xhat);' : 'return vec2<f32>(dyv * actGrad(xhat * gammaAt(c) + betaAt(c)), xhat);'}
 }`;
 }

@@ -2,7 +2,8 @@
  * The one table of activation test vectors (spec: src/activation.ts) and a harness that runs it
  * through the active backend's kernels: every backend's implementation is checked against it
  * (test/kernels/activation_vectors.test.ts on cpu, wasm and the composite paths;
- * test/tensorflow/activation_vectors.test.ts; test/webgl/activation_vectors.test.ts in Chromium).
+ * test/tensorflow/activation_vectors.test.ts; test/webgl/activation_vectors.test.ts and
+ * test/webgpu/activation_vectors.test.ts in Chromium).
  * Each row holds one value per channel of a `[1, K]` input (NSC view, one element per channel)
  * normalized with mean 0, variance 1, epsilon 0, gamma 1, beta 0, so the kernels compute the
  * activation alone:
@@ -67,6 +68,45 @@ function attrs(row: ActivationRow, K: number): NormApplyAttrs {
     activation: row.activation, alpha: row.alpha};
 }
 
+/** One checked quantity as a tensor (still to read) with its spec values. */
+interface PendingResult extends Omit<VectorResult, 'got'> {
+  t: tfType.Tensor;
+}
+
+/** The kernel calls of one row (`run`: the package's runKernel); the caller reads and disposes `t`. */
+function activationCalls(
+    tf: typeof tfType, run: (name: string, inputs: tfType.NamedTensorMap, attrs: object) => unknown,
+    row: ActivationRow): PendingResult[] {
+  const {activation: act, alpha} = row;
+  const out: PendingResult[] = [];
+  const stats = (K: number) => ({mean: tf.zeros([K]), variance: tf.ones([K]), gamma: tf.ones([K]), beta: tf.zeros([K])});
+  const kept = (t: unknown) => tf.keep(t as tfType.Tensor);
+  tf.tidy(() => {
+    const K = row.z.length;
+    const z = tf.tensor2d([row.z]);
+    const s = stats(K);
+    out.push({what: 'act(z)', input: row.z, t: kept(run(NormsApply, {x: z, ...s}, attrs(row, K))),
+      want: row.z.map((v) => activate(v, act, alpha))});
+    const back = {...attrs(row, K), training: false, count: 0};
+    out.push({what: "act'(z)", input: row.z,
+      t: kept(run(NormsBackwardApply, {x: z, dy: tf.onesLike(z), ...s}, back)),
+      want: row.z.map((v) => activateGrad(v, act, alpha))});
+    if (row.y.length === 0) return;
+    const J = row.y.length;
+    const y = tf.tensor2d([row.y]);
+    const sy = stats(J);
+    out.push({what: "act'(y)", input: row.y,
+      t: kept(run(NormsBackwardApply, {y, dy: tf.onesLike(y), ...sy}, {...attrs(row, J), training: false, count: 0})),
+      want: row.y.map((v) => activateGradFromOutput(v, act, alpha))});
+    out.push({what: 'act⁻¹(y)', input: row.y,
+      t: kept(run(NormsBackwardApply, {
+        y, dy: tf.zerosLike(y), ...sy, slotSumDzGamma: tf.zeros([J]), slotSumDzGammaXhat: tf.fill([J], -1),
+      }, {...attrs(row, J), training: true, count: 1})),
+      want: row.y.map((v) => invertActivation(v, act, alpha))});
+  });
+  return out;
+}
+
 /**
  * Runs one row through the active backend's kernels (`run`: the package's runKernel) and returns
  * each checked quantity with its spec value. Disposes what it creates.
@@ -74,34 +114,24 @@ function attrs(row: ActivationRow, K: number): NormApplyAttrs {
 export function runActivationRow(
     tf: typeof tfType, run: (name: string, inputs: tfType.NamedTensorMap, attrs: object) => unknown,
     row: ActivationRow): VectorResult[] {
-  const {activation: act, alpha} = row;
-  const out: VectorResult[] = [];
-  const stats = (K: number) => ({mean: tf.zeros([K]), variance: tf.ones([K]), gamma: tf.ones([K]), beta: tf.zeros([K])});
-  const read = (t: unknown) => Array.from((t as tfType.Tensor).dataSync());
-  tf.tidy(() => {
-    const K = row.z.length;
-    const z = tf.tensor2d([row.z]);
-    const s = stats(K);
-    out.push({what: 'act(z)', input: row.z, got: read(run(NormsApply, {x: z, ...s}, attrs(row, K))),
-      want: row.z.map((v) => activate(v, act, alpha))});
-    const back = {...attrs(row, K), training: false, count: 0};
-    out.push({what: "act'(z)", input: row.z,
-      got: read(run(NormsBackwardApply, {x: z, dy: tf.onesLike(z), ...s}, back)),
-      want: row.z.map((v) => activateGrad(v, act, alpha))});
-    if (row.y.length === 0) return;
-    const J = row.y.length;
-    const y = tf.tensor2d([row.y]);
-    const sy = stats(J);
-    out.push({what: "act'(y)", input: row.y,
-      got: read(run(NormsBackwardApply, {y, dy: tf.onesLike(y), ...sy}, {...attrs(row, J), training: false, count: 0})),
-      want: row.y.map((v) => activateGradFromOutput(v, act, alpha))});
-    out.push({what: 'act⁻¹(y)', input: row.y,
-      got: read(run(NormsBackwardApply, {
-        y, dy: tf.zerosLike(y), ...sy, slotSumDzGamma: tf.zeros([J]), slotSumDzGammaXhat: tf.fill([J], -1),
-      }, {...attrs(row, J), training: true, count: 1})),
-      want: row.y.map((v) => invertActivation(v, act, alpha))});
-  });
-  return out;
+  const calls = activationCalls(tf, run, row);
+  try {
+    return calls.map(({t, ...r}) => ({...r, got: Array.from(t.dataSync())}));
+  } finally {
+    tf.dispose(calls.map((c) => c.t));
+  }
+}
+
+/** `runActivationRow` reading asynchronously (webgpu has no synchronous read-back). */
+export async function runActivationRowAsync(
+    tf: typeof tfType, run: (name: string, inputs: tfType.NamedTensorMap, attrs: object) => unknown,
+    row: ActivationRow): Promise<VectorResult[]> {
+  const calls = activationCalls(tf, run, row);
+  try {
+    return await Promise.all(calls.map(async ({t, ...r}) => ({...r, got: Array.from(await t.data())})));
+  } finally {
+    tf.dispose(calls.map((c) => c.t));
+  }
 }
 
 /** The entries of `r` outside the tolerance, as readable lines (empty: all agree). */

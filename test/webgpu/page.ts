@@ -12,10 +12,11 @@ import {prepareBackend} from '../../kernels/composite/install.js';
 import {NORMS_COMPOSITE} from '../../src/flags.js';
 import {NormsApply, NormsBackwardTraining} from '../../src/kernel_names.js';
 import {checkCaseAsync, compare, type FixtureCase, type NormOps} from '../support/fixtures.js';
-import {KERNEL_OUTPUT_NAMES, kernelOutputs, readAll, readSyncAll, type KernelCase} from '../support/kernel_outputs.js';
+import {data, KERNEL_OUTPUT_NAMES, kernelOutputs, readAll, readSyncAll, type KernelCase} from '../support/kernel_outputs.js';
 import {abnChecks, abnFixtures, expectThrow, sparseFixtures} from '../support/abn_sparse_checks.js';
+import {ACTIVATION_VECTORS, runActivationRowAsync, type ActivationRow, type VectorResult} from '../support/activation_vectors.js';
 import {guarded, type CheckResult} from '../webgl/guard.js';
-import {ERROR_CASES, LEAK_OPS} from './cases.js';
+import {ERROR_CASES, LEAK_OPS, type RmsCase} from './cases.js';
 import {LEAK_RUNS as SHARED_LEAK_RUNS, type LeakRun} from '../support/leak_runs.js';
 import {startWebgpu, withGpuErrors, type GpuEnv} from './gpu_env.js';
 
@@ -98,19 +99,40 @@ async function onCpu<R>(f: () => R): Promise<R> {
   }
 }
 
-/** Every kernel called directly (incl. the backward from In-Place ABN's y), against the cpu kernels. */
-async function runKernels(cases: KernelCase[]): Promise<Record<string, CaseResult>> {
+/** Per case, the outputs of `outputs` on webgpu against the same on cpu (`names`: the outputs' names). */
+async function againstCpu<C extends {name: string}>(cases: C[], outputs: (c: C) => T[], names: readonly string[]):
+    Promise<Record<string, CaseResult>> {
   const out: Record<string, CaseResult> = {};
-  for (const k of cases) {
-    const want = await onCpu(() => readSyncAll(kernelOutputs(k)));
-    out[k.name] = await check(async () => {
-      const got = await readAll(kernelOutputs(k));
+  for (const c of cases) {
+    const want = await onCpu(() => readSyncAll(outputs(c)));
+    out[c.name] = await check(async () => {
+      const got = await readAll(outputs(c));
       if (got.length !== want.length) return [`${got.length} outputs, expected ${want.length}`];
-      return got.flatMap((g, i) => compare(KERNEL_OUTPUT_NAMES[i], g, {shape: [want[i].length], data: Array.from(want[i])}));
+      return got.flatMap((g, i) => compare(names[i], g, {shape: [want[i].length], data: Array.from(want[i])}));
     });
   }
   return out;
 }
+
+/** Every kernel called directly (incl. the backward from In-Place ABN's y), against the cpu kernels. */
+const runKernels = (cases: KernelCase[]) => againstCpu(cases, kernelOutputs, KERNEL_OUTPUT_NAMES);
+
+/** `y`, `dx`, `dgamma` of rmsNorm on the active backend for `dy`. */
+function rmsOutputs(c: RmsCase): T[] {
+  return tf.tidy(() => {
+    const size = c.shape.reduce((p, d) => p * d, 1);
+    const pshape = c.shape.slice(c.shape.length - c.axisCount);
+    const axes = pshape.map((_, i) => i - c.axisCount);
+    const x = tf.tensor(data(size, 21, 1, 0.2), c.shape);
+    const gamma = tf.tensor(data(pshape.reduce((p, d) => p * d, 1), 22, 0.5, 1), pshape);
+    const dy = tf.tensor(data(size, 23), c.shape);
+    const f = (a: T, g: T) => norms.rmsNorm(a, {gamma: g, axes});
+    return [f(x, gamma), ...tf.grads(f)([x, gamma], dy)];
+  });
+}
+
+/** RMSNorm on shapes that take its kernels' other schemes, against the cpu kernels. */
+const runRms = (cases: RmsCase[]) => againstCpu(cases, rmsOutputs, ['y', 'dx', 'dgamma']);
 
 /** Forward, tf.grads and tf.variableGrads of each op, everything disposed: nothing may be left. */
 const LEAK_RUNS: LeakRun[] = [...SHARED_LEAK_RUNS,
@@ -182,7 +204,36 @@ async function runAbnSparse(abn: FixtureCase[], sparse: FixtureCase[]): Promise<
     abnChecks: await wrap(() => abnChecks())};
 }
 
-const api = {setup, runFixtures, runKernels, runLeaks, runErrors, runAbnSparse};
+export interface ActivationResult {
+  results: VectorResult[];
+  error?: string;
+  backend: string;
+  gpuErrors: string[];
+}
+
+/** Each value four times: `C % 4 == 0`, so the elementwise programs take their vector form. */
+const asVectors = (r: ActivationRow): ActivationRow => ({...r, z: r.z.flatMap((v) => [v, v, v, v]), y: r.y.flatMap((v) => [v, v, v, v])});
+
+/** The activation vector table through the WGSL kernels, in their scalar and their vector form. */
+async function runActivationVectors(): Promise<Record<string, ActivationResult>> {
+  const out: Record<string, ActivationResult> = {};
+  for (const [form, rows] of [['scalar', ACTIVATION_VECTORS], ['vector', ACTIVATION_VECTORS.map(asVectors)]] as const) {
+    for (const row of rows) {
+      const key = `${row.activation} (alpha ${row.alpha}), ${form}`;
+      const {value, gpuErrors} = await withGpuErrors(async () => {
+        try {
+          return {results: await runActivationRowAsync(tf, (n, i, a) => tf.engine().runKernel(n, i, a as never), row)};
+        } catch (e) {
+          return {results: [], error: (e as Error).stack ?? String(e)};
+        }
+      });
+      out[key] = {...value, backend: tf.getBackend(), gpuErrors};
+    }
+  }
+  return out;
+}
+
+const api = {setup, runActivationVectors, runFixtures, runKernels, runRms, runLeaks, runErrors, runAbnSparse};
 
 declare global {
   interface Window {

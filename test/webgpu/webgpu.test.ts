@@ -10,9 +10,9 @@
 import {buildPage, openPage, type BrowserPage} from '../../bench/browser/driver.js';
 import {FIXTURE_FILES, loadFixtures} from '../support/load.js';
 import type {CaseResult, Mode, ModeResult} from './page.js';
-import {ERROR_CASES, LEAK_CHECKS, WEBGPU_KERNEL_CASES} from './cases.js';
+import {ERROR_CASES, LEAK_CHECKS, RMS_CASES, WEBGPU_KERNEL_CASES} from './cases.js';
 
-// RMSNorm's too: webgpu's table lacks its kernels, so they run composite (STANDALONE_KERNELS).
+// RMSNorm's too (its WGSL kernels, kernels/webgpu/rms_norm.ts).
 const cases = [...FIXTURE_FILES, 'rms_norm'].flatMap((f) => loadFixtures(f).cases);
 const bnCases = loadFixtures('batch_norm').cases;
 const abnCases = bnCases.filter((c) => c.opts.activation !== 'relu');
@@ -24,6 +24,7 @@ let bp: BrowserPage | undefined;
 let env: {backend: string; vendor: string; architecture: string; kernelsRegistered: boolean; registered: string[]};
 const runs = new Map<Mode, ModeResult>();
 let kernels: Record<string, CaseResult> = {};
+let rms: Record<string, CaseResult> = {};
 let leaks: Record<string, CaseResult> = {};
 let errors: Record<string, CaseResult> = {};
 let abnSparse: Record<string, Record<string, CaseResult>> = {};
@@ -41,6 +42,7 @@ beforeAll(async () => {
     runs.set(mode, await page.evaluate(([cs, m]) => window.normsWebgpu.runFixtures(cs, m), [training(mode), mode] as const));
   }
   kernels = await page.evaluate((ks) => window.normsWebgpu.runKernels(ks), WEBGPU_KERNEL_CASES);
+  rms = await page.evaluate((cs) => window.normsWebgpu.runRms(cs), RMS_CASES);
   leaks = await page.evaluate(() => window.normsWebgpu.runLeaks());
   errors = await page.evaluate(() => window.normsWebgpu.runErrors());
   abnSparse = await page.evaluate(([a, s]) => window.normsWebgpu.runAbnSparse(a, s), [abnCases, sparseCases] as const);
@@ -64,7 +66,7 @@ test('the webgpu backend runs on a WebGPU adapter with our kernels registered', 
   expect(env.backend).toBe('webgpu');
   expect(env.kernelsRegistered).toBe(true);
   expect(env.registered).toEqual(['NormsMoments', 'NormsApply', 'NormsNormalizeTraining', 'NormsBackwardReduce',
-    'NormsBackwardApply', 'NormsBackwardTraining']);
+    'NormsBackwardApply', 'NormsBackwardTraining', 'NormsRMSNorm', 'NormsRMSNormGrad']);
 });
 
 describe.each(MODES)('PyTorch fixtures on webgpu, %s', (mode) => {
@@ -76,6 +78,10 @@ describe.each(MODES)('PyTorch fixtures on webgpu, %s', (mode) => {
 
 describe('every kernel called directly (incl. backward from the output y), against the cpu kernels', () => {
   test.each(WEBGPU_KERNEL_CASES.map((c) => [c.name]))('%s', (name) => expectCase(kernels[name]));
+});
+
+describe('RMSNorm (y, dx, dgamma) on shapes beyond the fixtures, against the cpu kernels', () => {
+  test.each(RMS_CASES.map((c) => [c.name]))('%s', (name) => expectCase(rms[name]));
 });
 
 describe('inplaceABN on the batch-norm fixtures', () => {
