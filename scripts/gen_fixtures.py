@@ -72,6 +72,36 @@ def enc_expected(t):
     return {"shape": list(a.shape), "data": [float(f"{v:.10g}") for v in a.ravel()]}
 
 
+def enc_opt(arr):
+    """enc_input, or None for an input the case does not pass."""
+    return None if arr is None else enc_input(arr)
+
+
+def norm_case_dict(x_np, gamma_np, beta_np, dy_np, y, dx, dgamma, dbeta, mean_np=None, var_np=None,
+                   bmean=None, bvar=None, dmean=None, dvar=None):
+    """The case layout shared by batchNorm, layerNorm, groupNorm and instanceNorm (FIXTURES.md)."""
+    return {
+        "inputs": {
+            "x": enc_input(x_np),
+            "gamma": enc_opt(gamma_np),
+            "beta": enc_opt(beta_np),
+            "mean": enc_opt(mean_np),
+            "variance": enc_opt(var_np),
+            "dy": enc_input(dy_np),
+        },
+        "expected": {
+            "y": enc_expected(y),
+            "mean": enc_expected(bmean),
+            "variance": enc_expected(bvar),
+            "dx": enc_expected(dx),
+            "dgamma": enc_expected(dgamma),
+            "dbeta": enc_expected(dbeta),
+            "dmean": enc_expected(dmean),
+            "dvariance": enc_expected(dvar),
+        },
+    }
+
+
 # --------------------------------------------------------------------------
 # generic helpers
 # --------------------------------------------------------------------------
@@ -247,26 +277,8 @@ def bn_case(name, shape, training, fmt, affine=True, eps=DEFAULT_EPS, act=None, 
         y = from_cf(yc, fmt)
         z = from_cf(zc, fmt)
         dx, dgamma, dbeta, dmean, dvar = vjp(y, dy, [x, gamma, beta, mean, var])
-        case = {
-            "inputs": {
-                "x": enc_input(x_np),
-                "gamma": None if gamma_np is None else enc_input(gamma_np),
-                "beta": None if beta_np is None else enc_input(beta_np),
-                "mean": None if mean_np is None else enc_input(mean_np),
-                "variance": None if var_np is None else enc_input(var_np),
-                "dy": enc_input(dy_np),
-            },
-            "expected": {
-                "y": enc_expected(y),
-                "mean": enc_expected(bmean),
-                "variance": enc_expected(bvar),
-                "dx": enc_expected(dx),
-                "dgamma": enc_expected(dgamma),
-                "dbeta": enc_expected(dbeta),
-                "dmean": None if training else enc_expected(dmean),
-                "dvariance": None if training else enc_expected(dvar),
-            },
-        }
+        case = norm_case_dict(x_np, gamma_np, beta_np, dy_np, y, dx, dgamma, dbeta, mean_np, var_np,
+                              bmean, bvar, None if training else dmean, None if training else dvar)
         return z, case
 
     return build_case(name, "batchNorm", opts, fn, act, kthr)
@@ -368,26 +380,7 @@ def ln_case(name, shape, axes, affine=True, eps=DEFAULT_EPS, eps_given=True, shi
         dy = dbl(dy_np, False)
         y = F.layer_norm(x - (SHIFT if shifted else 0.0), nshape, weight=gamma, bias=beta, eps=eps_v)
         dx, dgamma, dbeta = vjp(y, dy, [x, gamma, beta])
-        case = {
-            "inputs": {
-                "x": enc_input(x_np),
-                "gamma": None if gamma_np is None else enc_input(gamma_np),
-                "beta": None if beta_np is None else enc_input(beta_np),
-                "mean": None,
-                "variance": None,
-                "dy": enc_input(dy_np),
-            },
-            "expected": {
-                "y": enc_expected(y),
-                "mean": None,
-                "variance": None,
-                "dx": enc_expected(dx),
-                "dgamma": enc_expected(dgamma),
-                "dbeta": enc_expected(dbeta),
-                "dmean": None,
-                "dvariance": None,
-            },
-        }
+        case = norm_case_dict(x_np, gamma_np, beta_np, dy_np, y, dx, dgamma, dbeta)
         return y, case
 
     return build_case(name, "layerNorm", opts, fn, None, None)
@@ -454,26 +447,7 @@ def gn_like_case(op, name, shape, fmt, groups=None, affine=True, eps=DEFAULT_EPS
         y = from_cf(apply_act(zc, act, alpha), fmt)
         z = from_cf(zc, fmt)
         dx, dgamma, dbeta = vjp(y, dy, [x, gamma, beta])
-        case = {
-            "inputs": {
-                "x": enc_input(x_np),
-                "gamma": None if gamma_np is None else enc_input(gamma_np),
-                "beta": None if beta_np is None else enc_input(beta_np),
-                "mean": None,
-                "variance": None,
-                "dy": enc_input(dy_np),
-            },
-            "expected": {
-                "y": enc_expected(y),
-                "mean": None,
-                "variance": None,
-                "dx": enc_expected(dx),
-                "dgamma": enc_expected(dgamma),
-                "dbeta": enc_expected(dbeta),
-                "dmean": None,
-                "dvariance": None,
-            },
-        }
+        case = norm_case_dict(x_np, gamma_np, beta_np, dy_np, y, dx, dgamma, dbeta)
         return z, case
 
     return build_case(name, op, opts, fn, act, kthr)
@@ -639,7 +613,7 @@ def rms_case(name, shape, axes, affine=True, eps=None, x_fn=None):
         assert torch.allclose(y, ref, rtol=1e-12, atol=1e-14)
         dx, dgamma = vjp(y, dy, [x, gamma])
         case = {
-            "inputs": {"x": enc_input(x_np), "gamma": None if gamma_np is None else enc_input(gamma_np),
+            "inputs": {"x": enc_input(x_np), "gamma": enc_opt(gamma_np),
                        "dy": enc_input(dy_np)},
             "expected": {"y": enc_expected(y), "dx": enc_expected(dx), "dgamma": enc_expected(dgamma)},
         }
@@ -717,8 +691,8 @@ def renorm_case(name, shape, fmt, clip, affine=True, eps=1e-3, act=None, alpha=N
         y = from_cf(apply_act(z, act, alpha), fmt)
         dx, dgamma, dbeta = vjp(y, dy, [x, gamma, beta])
         case = {
-            "inputs": {"x": enc_input(x_np), "gamma": None if gamma_np is None else enc_input(gamma_np),
-                       "beta": None if beta_np is None else enc_input(beta_np), "dy": enc_input(dy_np),
+            "inputs": {"x": enc_input(x_np), "gamma": enc_opt(gamma_np),
+                       "beta": enc_opt(beta_np), "dy": enc_input(dy_np),
                        "renormMean": enc_input(mean_np), "renormStddev": enc_input(std_np)},
             "expected": {"y": enc_expected(y), "mean": enc_expected(mu), "variance": enc_expected(var),
                          "r": enc_expected(r), "d": enc_expected(d), "dx": enc_expected(dx),

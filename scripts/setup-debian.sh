@@ -4,7 +4,8 @@
 # tools `tfjs-norms setup-node` (src/cli/setup_node.ts) uses to build tfjs-node's addon (python3
 # with pip, g++, make), openmpi-bin (`mpirun`, for test/collective/env_engines.test.ts, which starts
 # ranks under OpenMPI), Slurm with munge (test/collective/env_slurm.test.ts starts a one-node
-# Slurm of its own; the packages' own services are not used) and shellcheck (doc checks).
+# Slurm of its own; the packages' own services are not used), shellcheck (doc checks) and clang
+# with lld (the WebAssembly SIMD loops, scripts/build-simd.sh).
 # Idempotent and instant when everything is there. Never downloads a browser from anywhere
 # but the system's package manager.
 set -euo pipefail
@@ -19,6 +20,11 @@ command -v slurmd >/dev/null 2>&1 || missing+=(slurmd)
 command -v sbatch >/dev/null 2>&1 || missing+=(slurm-client)
 command -v munged >/dev/null 2>&1 || missing+=(munge)
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+# clang and lld (wasm-ld) build the WebAssembly SIMD loops (scripts/build-simd.sh); the test that
+# rebuilds them also reads llvm-objdump (package llvm).
+command -v clang-14 >/dev/null 2>&1 || command -v clang >/dev/null 2>&1 || missing+=(clang)
+command -v wasm-ld-14 >/dev/null 2>&1 || command -v wasm-ld >/dev/null 2>&1 || missing+=(lld)
+command -v llvm-objdump >/dev/null 2>&1 || [ -x /usr/lib/llvm-14/bin/llvm-objdump ] || missing+=(llvm)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

@@ -11,7 +11,7 @@ import {env} from '@tensorflow/tfjs-core';
  */
 export const NORMS_COMPOSITE = 'TFJS_NORMS_COMPOSITE';
 
-/** tensorflow backend: `_MklLayerNorm` for LayerNorm's forward where the build has it. Default `true`. */
+/** tensorflow backend: `_MklLayerNorm` for LayerNorm's forward and its backward's x̂ where the build has it. Default `true`. */
 export const NORMS_TF_MKL_LAYER_NORM = 'TFJS_NORMS_TF_MKL_LAYER_NORM';
 
 /** tensorflow backend: `FusedBatchNormV3`/`FusedBatchNormGradV3` for BatchNorm (and InstanceNorm). Default `true`. */
@@ -29,6 +29,12 @@ export const NORMS_TF_FBN_CHANNELS_FIRST = 'TFJS_NORMS_TF_FBN_CHANNELS_FIRST';
  */
 export const NORMS_TF_RAW_INPUTS = 'TFJS_NORMS_TF_RAW_INPUTS';
 
+/**
+ * wasm backend: run the kernels' loops on the WebAssembly SIMD build (kernels/wasm/simd/) once it
+ * is loaded; `false`: the JavaScript loops. Default `true`.
+ */
+export const NORMS_WASM_SIMD = 'TFJS_NORMS_WASM_SIMD';
+
 const CHANNELS_FIRST_MODES = ['gpu', 'always', 'never'];
 
 const e = env();
@@ -41,6 +47,7 @@ e.registerFlag(NORMS_TF_FBN_CHANNELS_FIRST, () => 'gpu', (value) => {
   }
 });
 e.registerFlag(NORMS_TF_RAW_INPUTS, () => true);
+e.registerFlag(NORMS_WASM_SIMD, () => true);
 
 /** Sets flags and returns the function that restores their previous values. */
 export function setFlags(flags: Record<string, boolean | string | number>): () => void {

@@ -10,13 +10,15 @@
  * await tf.setBackend('wasm');
  * ```
  *
- * The kernels run the cpu kernels' fused loops on views of the wasm heap (docs/kernels.md).
+ * The kernels run the cpu kernels' fused loops on views of the wasm heap, as a WebAssembly SIMD
+ * build once it has loaded (asynchronously: `await wasmSimdReady()` after `setBackend` to wait for
+ * it; the JavaScript loops serve until then; docs/kernels.md).
  * Without this import the ops still run on wasm, as compositions of tfjs kernels.
  */
 import '../kernels/wasm/register_all.js';
 import './gradients/register_all.js';
 
-export {wasmKernelConfigs} from '../kernels/wasm/register_all.js';
+export {wasmKernelConfigs, wasmSimdReady} from '../kernels/wasm/register_all.js';
 
 /** True once the `wasm` kernels are registered (by importing this module). */
 export const wasmKernelsRegistered = true;

@@ -7,15 +7,18 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import {cpus} from 'node:os';
 import * as norms from '../../src/index.js';
-import '../../src/wasm.js';
-import {NORMS_COMPOSITE, setFlags} from '../../src/flags.js';
+import {wasmSimdReady} from '../../src/wasm.js';
+import {NORMS_COMPOSITE, NORMS_WASM_SIMD, setFlags} from '../../src/flags.js';
 import type {SectionResult} from '../report.js';
 import {timeWorkloads, type TimeOptions} from '../interleave.js';
 
 async function runOnWasm(section: string, composite: boolean, opts: TimeOptions,
                          log: (s: string) => void): Promise<SectionResult> {
   if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not start');
-  const restore = setFlags({[NORMS_COMPOSITE]: composite});
+  // BENCH_WASM_SIMD=0 times the JavaScript loops instead of the SIMD build (docs/kernels.md).
+  const simdLoops = process.env.BENCH_WASM_SIMD !== '0';
+  const restore = setFlags({[NORMS_COMPOSITE]: composite, [NORMS_WASM_SIMD]: simdLoops});
+  if (!composite && simdLoops && !(await wasmSimdReady())) throw new Error('the wasm SIMD loops did not load');
   // tfjs-layers' LayerNorm backward takes over a minute per run on wasm: three timed runs.
   const runs = {...opts, warmup: Math.min(opts.warmup ?? 1, 1), minRuns: Math.min(opts.minRuns ?? 3, 3)};
   try {
@@ -26,7 +29,8 @@ async function runOnWasm(section: string, composite: boolean, opts: TimeOptions,
       section, backend: 'wasm',
       environment: `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, tfjs ${tf.version.tfjs}, ` +
         `tfjs-backend-wasm SIMD ${simd ? 'on' : 'off'}, threads ${threads ? 'on' : 'off'}, ${runs.minRuns}+ timed runs` +
-        (composite ? '; tfjs-norms ops as compositions of tfjs kernels (TFJS_NORMS_COMPOSITE)' : ''),
+        (composite ? '; tfjs-norms ops as compositions of tfjs kernels (TFJS_NORMS_COMPOSITE)'
+          : `; tfjs-norms loops: ${simdLoops ? 'WebAssembly SIMD build' : 'JavaScript (BENCH_WASM_SIMD=0)'}`),
       date: new Date().toISOString().slice(0, 10), rows,
     };
   } finally {

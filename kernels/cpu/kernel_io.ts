@@ -4,6 +4,7 @@
  * backend through views of its heap (kernels/wasm/wasm_io.ts).
  */
 import type {KernelBackend, TensorInfo} from '@tensorflow/tfjs-core';
+import type {NormLoops} from './loops.js';
 
 export interface Outputs {
   /** The outputs' float32 data, for the kernel to fill. */
@@ -20,6 +21,11 @@ export interface KernelIO {
   allocate(shapes: number[][]): Outputs;
   /** An input's float32 data (on wasm a view of the heap). */
   read(t: TensorInfo): Float32Array;
+  /**
+   * The loops to run (kernels/cpu/loops.ts); absent: the JavaScript loops. The wasm backend
+   * gives its SIMD build here once it is ready (kernels/wasm/simd_loops.ts).
+   */
+  loops?: NormLoops;
 }
 
 export function cpuIO(backend: KernelBackend): KernelIO {

@@ -13,10 +13,10 @@ import {
 } from '../../src/kernel_names.js';
 import {normView, type NormView} from '../../src/norm_view.js';
 import type {KernelIO} from './kernel_io.js';
-import {apply, backwardApply, backwardReduce, moments, slotMeans, type ApplyParams, type BackwardSource,
-  type Moments} from './norm_loops.js';
+import {JS_LOOPS} from './loops.js';
+import {slotMeans, type ApplyParams, type BackwardSource, type Moments} from './norm_loops.js';
 import {rmsNorm, rmsNormGrad} from './rms_norm.js';
-import {applySlots, contiguousSlots, normalizeSlots, slotMoments} from './slot_loops.js';
+import {contiguousSlots} from './slot_loops.js';
 
 type StatsInputs = {x: TensorInfo; mean: TensorInfo; variance: TensorInfo; gamma?: TensorInfo; beta?: TensorInfo;
                     shift?: TensorInfo};
@@ -53,6 +53,7 @@ function readSource(io: KernelIO, inputs: {x?: TensorInfo; y?: TensorInfo}): Bac
 function moments_(io: KernelIO, {x}: NormsMomentsInputs, a: NormApplyAttrs): TensorInfo[] {
   const v = normView(x.shape, a);
   const out = io.allocate([[v.slots], [v.slots], [v.slots], [v.slots]]);
+  const {slotMoments, moments} = io.loops ?? JS_LOOPS;
   const m = (contiguousSlots(v) ? slotMoments : moments)(io.read(x), v);
   [m.mean, m.variance, m.shift, m.meanOffset].forEach((t, i) => out.data[i].set(t));
   return out.infos();
@@ -61,6 +62,7 @@ function moments_(io: KernelIO, {x}: NormsMomentsInputs, a: NormApplyAttrs): Ten
 function apply_(io: KernelIO, ins: NormsApplyInputs, a: NormApplyAttrs): TensorInfo {
   const v = normView(ins.x.shape, a);
   const out = io.allocate([ins.x.shape]);
+  const {applySlots, apply} = io.loops ?? JS_LOOPS;
   (contiguousSlots(v) ? applySlots : apply)(io.read(ins.x), applyParams(io, v, ins, a), out.data[0]);
   return out.infos()[0];
 }
@@ -71,6 +73,7 @@ function normalizeTraining(io: KernelIO, {x, gamma, beta}: NormsNormalizeTrainin
   const xs = io.read(x);
   const p = {v, gamma: optional(io, gamma), beta: optional(io, beta), epsilon: a.epsilon, activation: a.activation,
     alpha: a.alpha};
+  const {normalizeSlots, moments, apply} = io.loops ?? JS_LOOPS;
   let m: Moments;
   if (contiguousSlots(v)) {
     m = normalizeSlots(xs, p, out.data[0]);
@@ -86,7 +89,7 @@ function backwardReduce_(io: KernelIO, ins: NormsBackwardReduceInputs, a: NormAp
   const info = sourceOf(ins);
   const v = normView(info.shape, a);
   const out = io.allocate([[v.C], [v.C], [v.slots], [v.slots]]);
-  const r = backwardReduce(io.read(ins.dy), readSource(io, ins), applyParams(io, v, {...ins, x: info}, a));
+  const r = (io.loops ?? JS_LOOPS).backwardReduce(io.read(ins.dy), readSource(io, ins), applyParams(io, v, {...ins, x: info}, a));
   [r.sumDz, r.sumDzXhat, r.slotSumDzGamma, r.slotSumDzGammaXhat].forEach((t, i) => out.data[i].set(t));
   return out.infos();
 }
@@ -95,7 +98,7 @@ function backwardApply_(io: KernelIO, ins: NormsBackwardApplyInputs, a: NormsBac
   const info = sourceOf(ins);
   const v = normView(info.shape, a);
   const out = io.allocate([info.shape]);
-  backwardApply(readSource(io, ins), {
+  (io.loops ?? JS_LOOPS).backwardApply(readSource(io, ins), {
     ...applyParams(io, v, {...ins, x: info}, a),
     dy: optional(io, ins.dy),
     training: a.training,
@@ -116,6 +119,7 @@ function backwardTraining(io: KernelIO, ins: NormsBackwardTrainingInputs, a: Nor
   const src = readSource(io, ins);
   const p = applyParams(io, v, {...ins, x: info}, a);
   const dy = io.read(ins.dy);
+  const {backwardReduce, backwardApply} = io.loops ?? JS_LOOPS;
   const sums = backwardReduce(dy, src, p);
   backwardApply(src, {
     ...p, dy, training: true, count: v.count,

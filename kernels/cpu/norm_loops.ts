@@ -149,6 +149,12 @@ export function moments(x: Float32Array, v: NormView): Moments {
       }
     }
   }
+  return momentsOfSums(shift, sum, sq, count);
+}
+
+/** Per-slot statistics from the shifts and the float64 shifted sums Σd, Σd² of `count` elements. */
+export function momentsOfSums(shift: Float64Array, sum: Float64Array, sq: Float64Array, count: number): Moments {
+  const slots = shift.length;
   const exactMean = new Float64Array(slots);
   const meanOffset = new Float32Array(slots);
   const variance = new Float32Array(slots);

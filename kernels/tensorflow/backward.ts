@@ -3,9 +3,9 @@ import type {TensorInfo} from '@tensorflow/tfjs-core';
 import {activationGrad, activationGradFromOutput, invertActivation} from './activations.js';
 import {centered, channelAffine} from './forward.js';
 import {allZero, Params, perChannel, rstd, type Affine, type NormLayout} from './layout.js';
-import {fbnPlan, nativePaths, rawStatisticsExact} from './paths.js';
+import {fbnPlan, mklLayerNormAvailable, nativePaths, rawStatisticsExact} from './paths.js';
 import {forEachPartial, partialSums, slotTensor, workView} from './statistics.js';
-import type {Eager, H} from './tf_exec.js';
+import {sameShape, type Eager, type H} from './tf_exec.js';
 
 export interface BackwardInputs {
   dy?: TensorInfo;
@@ -47,7 +47,12 @@ export class Backward {
   private xhatCache: H | undefined;
   private gCache: H | undefined;
 
-  constructor(private readonly e: Eager, readonly L: NormLayout, p: Affine, ins: BackwardInputs) {
+  /**
+   * `ownStatistics`: `ins.mean`/`ins.variance` are the batch statistics of `ins.x` (the training
+   * backward), so x̂ may come from oneDNN's `_MklLayerNorm`, which computes them again.
+   */
+  constructor(private readonly e: Eager, readonly L: NormLayout, p: Affine, ins: BackwardInputs,
+              private ownStatistics = false) {
     const {v} = L;
     this.q = new Params(e, L, p);
     this.r = rstd(ins.variance, p.epsilon);
@@ -63,6 +68,9 @@ export class Backward {
       } else {
         this.u = centered(e, ins.x, L, ins.shift ?? ins.mean);
         this.mu = ins.shift === null ? new Float64Array(v.slots) : Float64Array.from(ins.mean);
+        // x − mean with a float32 mean far from zero is off by up to half its ulp: then mu = 0
+        // is not u's exact mean, and x̂ must use mu as given, not statistics computed again.
+        this.ownStatistics &&= ins.shift !== null;
       }
       this.rho = this.r;
       this.dz = dy && p.activation !== 'linear' ? this.gradThroughActivation(dy) : dy;
@@ -103,8 +111,17 @@ export class Backward {
   private xhat(): H {
     if (this.xhatCache) return this.xhatCache;
     const {e, L} = this;
+    const {v} = L;
     if (this.mu.every((m) => m === 0) && this.rho.every((r) => r === 1)) {
       this.xhatCache = this.u;
+    } else if (this.ownStatistics && v.groups === 1 && sameShape(L.R, L.shape) && nativePaths.mklLayerNorm &&
+               mklLayerNormAvailable(e)) {
+      // LayerNorm: one oneDNN pass (its statistics of u are ours to float32 rounding) where
+      // Sub + Mul with per-row coefficients are two.
+      const ones = e.f32(new Float32Array(v.C).fill(1), [v.C]);
+      const zeros = e.f32(new Float32Array(v.C), [v.C]);
+      this.xhatCache = e.layerNormRows(this.u, v.C, ones, zeros, this.q.p.epsilon);
+      e.free(ones, zeros);
     } else {
       const c = e.sub(this.u, slotTensor(e, L, this.mu));
       this.xhatCache = e.mul(c, slotTensor(e, L, this.rho));
@@ -176,13 +193,17 @@ export class Backward {
     const {e, L, q} = this;
     const {v} = L;
     const shape4 = [1, v.N, 1, v.C];
-    const fb = e.fusedBatchNormGrad(e.reshape(this.dz!, shape4), e.reshape(this.xhat(), shape4),
+    const dz4 = e.reshape(this.dz!, shape4);
+    const xhat = this.xhat();
+    const xhat4 = e.reshape(xhat, shape4);
+    const fb = e.fusedBatchNormGrad(dz4, xhat4,
       q.tensor('gamma', [v.C]), e.f32(new Float32Array(v.C), [v.C]), e.f32(new Float32Array(v.C).fill(1), [v.C]),
       1e-30, 'NHWC', false);
     const sumDz = Float32Array.from(e.read(fb.offsetGrad));
     const sumDzXhat = Float32Array.from(e.read(fb.scaleGrad));
-    e.free(fb.offsetGrad, fb.scaleGrad);
     this.gCache = e.reshape(fb.dx, L.R);
+    // Views share their tensor's buffer: drop them so that freeing x̂ and g later frees memory.
+    e.free(fb.offsetGrad, fb.scaleGrad, ...[dz4, xhat4, fb.dx].filter((h) => h !== this.dz && h !== xhat && h !== this.gCache));
     return {g: this.gCache, sumDz, sumDzXhat};
   }
 
@@ -209,12 +230,19 @@ export class Backward {
     let gradPart: H | undefined;
     let statPart: H | undefined;
     if (L.rowcol) {
+      // g and x̂ are freed as soon as they are read for the last time: the next full-size
+      // output then reuses their memory, still in cache.
       if (this.dz !== undefined) {
         const g = this.gCache ?? e.mul(this.dz, q.tensor('gamma', L.chanShape));
         gradPart = e.mul(g, slotTensor(e, L, this.r));
+        if (g !== this.dz) e.free(g);
+        this.gCache = undefined;
       }
       if (req.training) {
-        const t = e.mul(this.xhat(), slotTensor(e, L, k1));
+        const xhat = this.xhat();
+        const t = e.mul(xhat, slotTensor(e, L, k1));
+        if (xhat !== this.u) e.free(xhat);
+        this.xhatCache = undefined;
         statPart = e.add(t, slotTensor(e, L, k2));
         e.free(t);
       }

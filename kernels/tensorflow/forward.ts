@@ -19,7 +19,7 @@ export function applyFromCentered(e: Eager, d: H, L: NormLayout, q: Params, offs
   if (L.rowcol) {
     if (trainingForward && v.groups === 1 && nativePaths.mklLayerNorm && mklLayerNormAvailable(e)) {
       // One oneDNN pass: the statistics of d again (two-pass, the same values) and gamma/beta.
-      z = e.mklLayerNorm(e.reshape(d, [v.N, v.C]), q.tensor('gamma', [v.C]), q.tensor('beta', [v.C]), p.epsilon);
+      z = e.layerNormRows(d, v.C, q.tensor('gamma', [v.C]), q.tensor('beta', [v.C]), p.epsilon);
     } else {
       const c = e.sub(d, slotTensor(e, L, offset));
       const xh = e.mul(c, slotTensor(e, L, r));

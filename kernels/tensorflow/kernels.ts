@@ -141,7 +141,7 @@ export const backwardTrainingConfig: KernelConfig = {
       const out = (t: Float64Array | H) => (t instanceof Float64Array ? e.outputHost(t, [C]) : e.output(t, [C]));
       return [e.output(fused.dx, source.shape), out(fused.sumDz), out(fused.sumDzXhat)];
     }
-    const bw = new Backward(e, L, p, bwd);
+    const bw = new Backward(e, L, p, bwd, true);
     const s = bw.reduce();
     const dx = bw.dx({
       training: true, count: L.v.count, slotSumDzGamma: s.slotSumDzGamma,

@@ -46,7 +46,7 @@ export function mklLayerNormAvailable(e: Eager): boolean {
 
 /** Which native paths the kernels may take (see `nativePathFlags`). */
 export interface NativePaths {
-  /** `_MklLayerNorm` for LayerNorm's forward, when the build has it. */
+  /** `_MklLayerNorm` for LayerNorm's forward and its backward's x̂, when the build has it. */
   mklLayerNorm: boolean;
   /** `FusedBatchNormV3`/`FusedBatchNormGradV3` for BatchNorm (and InstanceNorm, channels first). */
   fusedBatchNorm: boolean;

@@ -257,6 +257,20 @@ export class Eager {
   mklLayerNorm(x: H, scale: H, offset: H, epsilon: number): H {
     return this.run1('_MklLayerNorm', [x, scale, offset], [this.float('epsilon', epsilon), this.str('_kernel', '')]);
   }
+
+  /**
+   * `_MklLayerNorm` over rows of `C` values, on `x`'s own shape when that is 2-D or 3-D with `C`
+   * last (no `Reshape`s), else through `[rows, C]`; the result has `x`'s shape.
+   */
+  layerNormRows(x: H, C: number, scale: H, offset: H, epsilon: number): H {
+    const own = (x.shape.length === 2 || x.shape.length === 3) && x.shape[x.shape.length - 1] === C;
+    if (own) return this.mklLayerNorm(x, scale, offset, epsilon);
+    const rows = this.reshape(x, [x.shape.reduce((a, b) => a * b, 1) / C, C]);
+    const y = this.mklLayerNorm(rows, scale, offset, epsilon);
+    const r = this.reshape(y, x.shape);
+    this.free(rows === x ? undefined : rows, y === r ? undefined : y);
+    return r;
+  }
 }
 
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {

@@ -48,16 +48,25 @@ const RANK_EXIT_HOOK = 'data:text/javascript,' + encodeURIComponent(
     'if (isMainThread && fd > 2) process.on("exit", (code) => {' +
     '  try { writeSync(fd, `${code} ${process.hrtime.bigint()}\\n`); } catch { /* launcher gone */ } });');
 
-/** A port the OS reports free on `host` right now. */
-export function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A port free on `host` right now, below the kernel's ephemeral range (32768–60999 on Linux), so
+ * that the outgoing connections of other processes cannot take it before rank 0 listens: random
+ * ports in [20000, 32768) are tried, then any port the OS picks.
+ */
+export async function freePort(host: string): Promise<number> {
+  const tryPort = (port: number) => new Promise<number | null>((resolve, reject) => {
     const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, host, () => {
+    srv.on('error', (e: NodeJS.ErrnoException) => (port !== 0 && (e.code === 'EADDRINUSE' || e.code === 'EACCES') ? resolve(null) : reject(e)));
+    srv.listen(port, host, () => {
       const addr = srv.address();
       srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
     });
   });
+  for (let i = 0; i < 50; i++) {
+    const port = await tryPort(20000 + Math.floor(Math.random() * 12768));
+    if (port !== null) return port;
+  }
+  return (await tryPort(0))!;
 }
 
 /** How one rank ended. */

@@ -1,5 +1,5 @@
 /** The collectives that run anywhere (no Node built-ins): both builds of `collective` export them. */
-export {CollectiveError, SingleProcessTransport, type CollectiveTransport} from './transport.js';
+export {CollectiveError, SingleProcessTransport, type CollectiveTransport, type PendingAllReduce} from './transport.js';
 export {CollectiveGroup, destroy, getDefaultGroup, init} from './group.js';
 export {
   createThreadGroup, joinThreadGroup, type ThreadGroupHandle, type ThreadGroupOptions,

@@ -5,7 +5,7 @@
  */
 import {Optimizer, tensor, tidy, type NamedTensorMap, type Tensor, type Variable} from '@tensorflow/tfjs-core';
 import {type CollectiveGroup, resolveGroup} from './group.js';
-import {CollectiveError} from './transport.js';
+import {CollectiveError, type PendingAllReduce} from './transport.js';
 
 /** A named tensor, as optimizers take gradients (tfjs-core does not export the type). */
 type NamedTensor = {name: string; tensor: Tensor};
@@ -16,12 +16,28 @@ const BUCKET_BYTES = 16 * 1024 * 1024;
 /**
  * Sums `flat` over the group in place, in float32 all-reduces of at most `bucketBytes` each
  * (every rank cuts the same buckets), so that no message outgrows the transport's limit.
+ *
+ * Overlapped as far as a synchronous caller can: `prepare(start, end)` fills the next bucket
+ * while the previous one is on the wire, and `done(start, end)` finishes a summed bucket while
+ * the next one is (with a transport that can start an all-reduce and return,
+ * `startAllReduceSumFloat32`; otherwise one after the other).
  */
-function allReduceInBuckets(group: CollectiveGroup, flat: Float32Array, bucketBytes: number): void {
+function allReduceInBuckets(group: CollectiveGroup, flat: Float32Array, bucketBytes: number,
+                            prepare: (start: number, end: number) => void = () => undefined,
+                            done: (start: number, end: number) => void = () => undefined): void {
   const step = Math.max(1, Math.floor(bucketBytes / 4));
+  let inFlight: {start: number; end: number; pending: PendingAllReduce} | null = null;
   for (let start = 0; start < flat.length; start += step) {
-    const bucket = flat.subarray(start, Math.min(flat.length, start + step));
-    bucket.set(group.allReduceSum(bucket));
+    const end = Math.min(flat.length, start + step);
+    prepare(start, end);
+    const previous = inFlight;
+    previous?.pending.wait();
+    inFlight = {start, end, pending: group.startAllReduceSum(flat.subarray(start, end))};
+    if (previous) done(previous.start, previous.end);
+  }
+  if (inFlight) {
+    inFlight.pending.wait();
+    done(inFlight.start, inFlight.end);
   }
 }
 
@@ -39,7 +55,10 @@ export class DistributedOptimizer extends Optimizer {
 
   /**
    * Averages the gradients over the group (float32 all-reduces of at most `bucketBytes`, in
-   * variable-name order), then applies them.
+   * variable-name order), then applies them. Each bucket's gradients are read from their
+   * tensors while the previous bucket is on the wire, and a summed bucket is averaged while the
+   * next one is. (tfjs computes every gradient before `applyGradients`, synchronously, so the
+   * communication cannot overlap the backward pass itself as it does in DDP.)
    */
   override applyGradients(variableGradients: NamedTensorMap | NamedTensor[]): void {
     const list: NamedTensor[] = Array.isArray(variableGradients) ? variableGradients
@@ -53,14 +72,19 @@ export class DistributedOptimizer extends Optimizer {
     const sorted = [...list].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const sizes = sorted.map((g) => g.tensor.size);
     const flat = new Float32Array(sizes.reduce((a, b) => a + b, 0));
+    // Gradients are read in order as the buckets need them (one may span several buckets).
+    let next = 0, filled = 0;
+    const prepare = (_start: number, end: number) => {
+      while (filled < end && next < sorted.length) {
+        flat.set(sorted[next].tensor.dataSync(), filled);
+        filled += sizes[next++];
+      }
+    };
+    const average = (start: number, end: number) => {
+      for (let i = start; i < end; i++) flat[i] /= group.worldSize;
+    };
+    allReduceInBuckets(group, flat, this.bucketBytes, prepare, average);
     let offset = 0;
-    for (const g of sorted) {
-      flat.set(g.tensor.dataSync(), offset);
-      offset += g.tensor.size;
-    }
-    allReduceInBuckets(group, flat, this.bucketBytes);
-    for (let i = 0; i < flat.length; i++) flat[i] /= group.worldSize;
-    offset = 0;
     const averaged: NamedTensor[] = sorted.map((g) => {
       const part = flat.subarray(offset, offset + g.tensor.size);
       offset += g.tensor.size;

@@ -26,6 +26,15 @@ export interface Rendezvous {
   token: string;
   timeoutMs: number;
   maxMessageBytes: number;
+  /**
+   * `TFJS_NORMS_RING_THRESHOLD_BYTES` when set (rank 0's applies to all): all-reduces of at least
+   * this many bytes go round the ring; -1 (`off`): never.
+   */
+  ringThresholdBytes?: number;
+  /** `TFJS_NORMS_RING_PORT` + the local rank (0 when unknown), when set: this rank's ring listener port. */
+  ringPort?: number;
+  /** `TFJS_NORMS_RING_ENCRYPT` (`1` or `0`) when set (rank 0's applies to all): encrypt ring frames. */
+  ringEncrypt?: boolean;
 }
 
 export interface RendezvousOptions {
@@ -207,6 +216,24 @@ function resolve(env: Env, opts: RendezvousOptions): Rendezvous {
   const out: Rendezvous = {rank, worldSize, source: chosen?.spec.source ?? 'none', masterAddr, masterPort, token,
                            timeoutMs, maxMessageBytes};
   if (chosen?.localRank !== undefined) out.localRank = chosen.localRank;
+  if (isSet(env, 'TFJS_NORMS_RING_THRESHOLD_BYTES')) {
+    const raw = env.TFJS_NORMS_RING_THRESHOLD_BYTES!;
+    out.ringThresholdBytes = raw === 'off' ? -1
+      : parseEnvInt('TFJS_NORMS_RING_THRESHOLD_BYTES', raw, 0, 2 ** 32, `[0, ${2 ** 32}] or 'off'`);
+  }
+  if (isSet(env, 'TFJS_NORMS_RING_ENCRYPT')) {
+    const raw = env.TFJS_NORMS_RING_ENCRYPT!;
+    if (raw !== '0' && raw !== '1') throw new CollectiveError(`TFJS_NORMS_RING_ENCRYPT must be 1 or 0, got '${raw}'`);
+    out.ringEncrypt = raw === '1';
+  }
+  if (isSet(env, 'TFJS_NORMS_RING_PORT')) {
+    const base = parseEnvInt('TFJS_NORMS_RING_PORT', env.TFJS_NORMS_RING_PORT!, 1, 65535);
+    const port = base + (out.localRank ?? 0);
+    if (port > 65535) {
+      throw new CollectiveError(`TFJS_NORMS_RING_PORT ${base} + local rank ${out.localRank} is past port 65535`);
+    }
+    out.ringPort = port;
+  }
   return out;
 }
 

@@ -2,7 +2,7 @@
  * `CollectiveGroup` wraps a transport for the ops; a process-wide default group is set with
  * `init(transport)` and used by `syncBatchNorm` when no `group` option is given.
  */
-import {CollectiveError, SingleProcessTransport, type CollectiveTransport} from './transport.js';
+import {CollectiveError, SingleProcessTransport, type CollectiveTransport, type PendingAllReduce} from './transport.js';
 
 export class CollectiveGroup {
   private destroyed = false;
@@ -44,6 +44,22 @@ export class CollectiveGroup {
       throw new CollectiveError(`transport returned ${out.length} values for ${data.length}`);
     }
     return out;
+  }
+
+  /**
+   * Starts the float32 sum of `data` over the group, in place, and returns at once when the
+   * transport can (`startAllReduceSumFloat32`), else sums it now; `wait()` returns `data`
+   * holding the sum. `data` must not change before `wait()`; at most one may be outstanding,
+   * and no other collective may run before its `wait()`.
+   */
+  startAllReduceSum(data: Float32Array): PendingAllReduce {
+    if (this.destroyed) throw new CollectiveError('collective on a destroyed group');
+    const t = this.transport;
+    if (!t.startAllReduceSumFloat32) {
+      data.set(this.allReduceSum(data));
+      return {wait: () => data};
+    }
+    return t.startAllReduceSumFloat32(data);
   }
 
   /**

@@ -12,8 +12,10 @@ import {rendezvousFromEnv} from './env.js';
 import {tcpMailbox, type TcpMailbox} from './tcp_mailbox.js';
 import {tcpProtocol} from './tcp_protocol.js';
 import {tcpWorkerMain, type TcpWorkerData} from './tcp_worker.js';
+import {tcpRing} from './tcp_ring.js';
+import {ringPlan} from './ring_plan.js';
 import {nodeBuiltin} from './node_builtin.js';
-import {CollectiveError, SingleProcessTransport, type CollectiveTransport} from './transport.js';
+import {CollectiveError, SingleProcessTransport, type CollectiveTransport, type PendingAllReduce} from './transport.js';
 
 export interface TcpOptions {
   rank: number;
@@ -30,6 +32,32 @@ export interface TcpOptions {
   handshakeTimeoutMs?: number;
   /** Rank 0: most connections mid-handshake at once (the oldest is dropped). Default max(64, 2·worldSize). */
   maxPendingConnections?: number;
+  /**
+   * Rank 0's value applies to every rank: all-reduces of at least this many bytes go round the
+   * ring (reduce-scatter + all-gather between neighbours), smaller ones through rank 0 (the
+   * star, lowest latency). Default 262144 (256 KiB); -1: never the ring.
+   */
+  ringThresholdBytes?: number;
+  /** Port this rank's ring listener binds (on the address it reaches rank 0 from; rank 0: masterAddr). Default 0: any free port. */
+  ringPort?: number;
+  /** Rank 0's value applies to every rank: most bytes of values in one ring frame. Default 1 MiB. */
+  ringChunkBytes?: number;
+  /**
+   * Rank 0's value applies to every rank: encrypt ring frames (AES-256-GCM, as the star's)
+   * instead of only authenticating them (AES-GMAC: tampering, forgery and replay are caught,
+   * but the values travel in clear). Default false: encryption costs several times the CPU of
+   * the MAC, which bounds the ring's bandwidth (docs/distributed.md).
+   */
+  ringEncrypt?: boolean;
+}
+
+/** All-reduces of at least this many bytes go round the ring by default. */
+export const DEFAULT_RING_THRESHOLD_BYTES = 256 * 1024;
+const DEFAULT_RING_CHUNK_BYTES = 1024 * 1024;
+
+function checkInt(name: string, v: number, lo: number, hi: number): number {
+  if (!Number.isInteger(v) || v < lo || v > hi) throw new CollectiveError(`TcpTransport: ${name} must be an integer in [${lo}, ${hi}], got ${v}`);
+  return v;
 }
 
 /** How much longer the compute thread waits than the network thread, whose errors say more. */
@@ -44,6 +72,8 @@ export class TcpTransport implements CollectiveTransport {
   private readonly maxMessageBytes: number;
   private seq = 0;
   private closed = false;
+  /** A started all-reduce the compute thread has not waited for yet. */
+  private pending: {seq: number; length: number; area: Float64Array | Float32Array} | null = null;
 
   constructor(opts: TcpOptions) {
     this.rank = opts.rank;
@@ -57,11 +87,16 @@ export class TcpTransport implements CollectiveTransport {
       maxMessageBytes: this.maxMessageBytes, mailbox: this.box.buffer,
       handshakeMs: opts.handshakeTimeoutMs ?? Math.min(5000, this.timeoutMs),
       maxPending: opts.maxPendingConnections ?? Math.max(64, 2 * opts.worldSize),
+      ringPort: checkInt('ringPort', opts.ringPort ?? 0, 0, 65535),
+      ringThresholdBytes: checkInt('ringThresholdBytes', opts.ringThresholdBytes ?? DEFAULT_RING_THRESHOLD_BYTES, -1, 2 ** 32),
+      ringChunkBytes: checkInt('ringChunkBytes', opts.ringChunkBytes ?? DEFAULT_RING_CHUNK_BYTES, 8, 64 * 1024 * 1024),
+      ringEncrypt: opts.ringEncrypt ?? false,
     };
     // Started from source so that the same code serves the ESM and CommonJS builds; the shim
     // stands in for the name-keeping helper some transpilers insert.
     const code = `const __name = (f) => f;\n(${tcpWorkerMain.toString()})((${tcpProtocol.toString()})(require('node:crypto')), ` +
-      `(${tcpMailbox.toString()})(require('node:worker_threads').workerData.mailbox));`;
+      `(${tcpMailbox.toString()})(require('node:worker_threads').workerData.mailbox), ` +
+      `(${tcpRing.toString()}), (${ringPlan.toString()}));`;
     const {Worker: WorkerClass} = nodeBuiltin<typeof import('node:worker_threads')>('node:worker_threads', 'the TCP transport');
     this.worker = new WorkerClass(code, {eval: true, workerData});
     this.worker.unref();
@@ -78,8 +113,34 @@ export class TcpTransport implements CollectiveTransport {
     return this.reduce(data, this.box.data32) as Float32Array;
   }
 
-  /** Posts `data` to the network thread through `area` (its type's view of the mailbox). */
+  /**
+   * Starts a float32 all-reduce of `data`, in place, and returns at once: the network thread
+   * works on it while this thread does something else, until `wait()` leaves the sum in `data`.
+   * One at a time: no other collective may start before `wait()`.
+   */
+  startAllReduceSumFloat32(data: Float32Array): PendingAllReduce {
+    this.post(data, this.box.data32);
+    let done = false;
+    return {
+      wait: () => {
+        if (!done) this.finish(data);
+        done = true;
+        return data;
+      },
+    };
+  }
+
   private reduce(data: Float64Array | Float32Array, area: Float64Array | Float32Array): Float64Array | Float32Array {
+    this.post(data, area);
+    return this.finish(data instanceof Float32Array ? new Float32Array(data.length) : new Float64Array(data.length));
+  }
+
+  /** Posts `data` to the network thread through `area` (its type's view of the mailbox). */
+  private post(data: Float64Array | Float32Array, area: Float64Array | Float32Array): void {
+    if (this.pending) {
+      throw new CollectiveError(`rank ${this.rank}: all-reduce #${this.pending.seq} was started and not waited for: ` +
+        'call its wait() before the next collective');
+    }
     this.throwIfFailed();
     if (this.closed) throw new CollectiveError(`rank ${this.rank}: allReduceSum on a closed transport`);
     const {S, W, ctl} = this.box;
@@ -98,10 +159,18 @@ export class TcpTransport implements CollectiveTransport {
       throw new CollectiveError(`rank ${this.rank}: the transport is not ready`);
     }
     this.seq++;
+    this.pending = {seq, length: data.length, area};
     Atomics.add(ctl, W.REQUESTS, 1);
     Atomics.notify(ctl, W.REQUESTS);
+  }
+
+  /** Blocks until the posted all-reduce is done; copies its result into `out` (the posted length). */
+  private finish<T extends Float64Array | Float32Array>(out: T): T {
+    const {seq, length, area} = this.pending!;
+    const {S, W, ctl} = this.box;
+    this.pending = null;
     this.wait(S.BUSY, `all-reduce #${seq}`);
-    const out = area.slice(0, data.length);
+    out.set(area.subarray(0, length));
     Atomics.store(ctl, W.STATE, S.READY);
     return out;
   }
@@ -173,7 +242,8 @@ export interface InitFromEnvOptions {
  * engine started the process: rank and world size from torchrun/Kubeflow (`RANK`, `WORLD_SIZE`),
  * OpenMPI, MPICH/Intel MPI or Slurm's srun (see `rendezvousFromEnv` and docs/distributed.md),
  * plus `MASTER_ADDR`, `MASTER_PORT`, `TFJS_NORMS_TOKEN` (required when the world has more than
- * one rank), `TFJS_NORMS_TIMEOUT_MS` and `TFJS_NORMS_MAX_MESSAGE_BYTES`. Bad values fail at once.
+ * one rank), `TFJS_NORMS_TIMEOUT_MS`, `TFJS_NORMS_MAX_MESSAGE_BYTES`, `TFJS_NORMS_RING_THRESHOLD_BYTES`
+ * `TFJS_NORMS_RING_PORT` and `TFJS_NORMS_RING_ENCRYPT`. Bad values fail at once.
  * Blocks until every rank has joined; sets the group as the default and returns it.
  */
 export function initFromEnv(opts: InitFromEnvOptions = {}): CollectiveGroup {
@@ -181,7 +251,8 @@ export function initFromEnv(opts: InitFromEnvOptions = {}): CollectiveGroup {
   if (r.worldSize === 1) return init(new SingleProcessTransport());
   const transport = new TcpTransport({
     rank: r.rank, worldSize: r.worldSize, token: r.token, timeoutMs: r.timeoutMs, maxMessageBytes: r.maxMessageBytes,
-    masterAddr: r.masterAddr, masterPort: r.masterPort,
+    masterAddr: r.masterAddr, masterPort: r.masterPort, ringThresholdBytes: r.ringThresholdBytes, ringPort: r.ringPort,
+    ringEncrypt: r.ringEncrypt,
   });
   return init(transport);
 }

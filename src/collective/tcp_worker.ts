@@ -9,13 +9,18 @@
  * Rank 0's thread hosts the rendezvous on MASTER_ADDR:MASTER_PORT; the others connect to it and
  * authenticate mutually (see tcp_protocol.ts). Rank 0 drops connections that have not
  * authenticated within `handshakeMs`, keeps at most `maxPending` of them (the oldest goes
- * first), and stops listening once every rank has joined. An all-reduce sends each rank's
- * array to rank 0, which sums the arrays in rank order and sends the result back. Any failure
+ * first), and stops listening once every rank has joined. A small all-reduce (the star) sends
+ * each rank's array to rank 0, which sums the arrays in rank order and sends the result back;
+ * one of at least the ring threshold goes round the ring of tcp_ring.ts instead (each rank
+ * announces its ring listener in its HELLO, rank 0 sends the table and the threshold in its
+ * WELCOME; every rank is ready once its two ring connections are authenticated). Any failure
  * is recorded in the mailbox (sticky, first cause wins) and sent to every live rank. Arrays
  * are float64 or float32, summed in their own precision.
  */
 import type {TcpMailbox} from './tcp_mailbox.js';
 import type {TcpProtocol} from './tcp_protocol.js';
+import type {RingTable, TcpRing, tcpRing as TcpRingFn} from './tcp_ring.js';
+import type {ringPlan as RingPlanFn} from './ring_plan.js';
 
 export interface TcpWorkerData {
   rank: number;
@@ -27,15 +32,24 @@ export interface TcpWorkerData {
   maxMessageBytes: number;
   /** Deadline for a connection's handshake. */
   handshakeMs: number;
-  /** Rank 0: most connections that may be mid-handshake at once. */
+  /** Rank 0: most connections that may be mid-handshake at once (also each ring listener). */
   maxPending: number;
+  /** Port of this rank's ring listener; 0: one the OS picks. */
+  ringPort: number;
+  /** Rank 0: all-reduces of at least this many bytes go round the ring; -1: never. */
+  ringThresholdBytes: number;
+  /** Rank 0: most bytes of values in one ring frame. */
+  ringChunkBytes: number;
+  /** Rank 0: whether ring frames are encrypted (else authenticated only). */
+  ringEncrypt: boolean;
   mailbox: SharedArrayBuffer;
 }
 
-export function tcpWorkerMain(P: TcpProtocol, box: TcpMailbox): void {
+export function tcpWorkerMain(P: TcpProtocol, box: TcpMailbox, makeRing: typeof TcpRingFn, ringPlan: typeof RingPlanFn): void {
   /* eslint-disable @typescript-eslint/no-require-imports */
   const {workerData} = require('node:worker_threads') as typeof import('node:worker_threads');
   const net = require('node:net') as typeof import('node:net');
+  const crypto = require('node:crypto') as typeof import('node:crypto');
   /* eslint-enable @typescript-eslint/no-require-imports */
   type Socket = import('node:net').Socket;
   type Session = ReturnType<TcpProtocol['session']>;
@@ -63,6 +77,22 @@ export function tcpWorkerMain(P: TcpProtocol, box: TcpMailbox): void {
   const sockets = new Set<Socket>();
   let server: import('node:net').Server | null = null;
   const timers: Array<ReturnType<typeof setTimeout>> = [];
+  let ring: TcpRing | null = null;
+
+  /** The ring of this rank; `groupFail` tells every live rank why the group failed. */
+  const startRing = (groupFail: (message: string) => void) => {
+    ring = makeRing(P, box, ringPlan, {
+      rank: cfg.rank, worldSize: cfg.worldSize, timeoutMs: cfg.timeoutMs, handshakeMs: cfg.handshakeMs,
+      maxPending: cfg.maxPending, maxMessageBytes: cfg.maxMessageBytes, key, net, sockets, groupFail, stopped: () => stopped,
+    });
+    return ring;
+  };
+
+  /** The group is formed and the ring (if any) connected: collectives may start. */
+  const ready = () => {
+    clearTimeout(timers[0]);
+    box.move(S.CONNECTING, S.READY);
+  };
 
   /**
    * Flushes what is queued on every socket (a goodbye or the failure), closes them, tells the
@@ -73,6 +103,7 @@ export function tcpWorkerMain(P: TcpProtocol, box: TcpMailbox): void {
     stopped = true;
     for (const t of timers) clearTimeout(t);
     server?.close();
+    ring?.close();
     let left = sockets.size + 1;
     const flushed = () => {
       if (--left > 0) return;
@@ -111,8 +142,9 @@ export function tcpWorkerMain(P: TcpProtocol, box: TcpMailbox): void {
   }
 
   /**
-   * Calls `onRequest` with each array the compute thread posts; `onEnd(message)` once it closes
-   * the transport (message null) or fails the group itself (its message).
+   * Calls `onRequest` with each array the compute thread posts for the star (the ring takes the
+   * others); `onEnd(message)` once it closes the transport (message null) or fails the group
+   * itself (its message).
    */
   function serveRequests(onRequest: (seq: number, values: Values) => void,
                          onEnd: (message: string | null) => void): void {
@@ -130,7 +162,12 @@ export function tcpWorkerMain(P: TcpProtocol, box: TcpMailbox): void {
         }
         if (now !== seen) {
           seen = now;
-          if (box.error() === null) onRequest(now - 1, box.view().slice(0, Atomics.load(ctl, W.LENGTH)));
+          if (box.error() === null) {
+            const n = Atomics.load(ctl, W.LENGTH);
+            const float32 = Atomics.load(ctl, W.FLOAT32) === 1;
+            if (ring?.uses(n * (float32 ? 4 : 8))) ring.allReduce(now - 1, n, float32);
+            else onRequest(now - 1, box.view().slice(0, n));
+          }
         }
         wait();
       };
@@ -144,12 +181,13 @@ export function tcpWorkerMain(P: TcpProtocol, box: TcpMailbox): void {
   let pendingDetail = () => '';
   timers.push(setTimeout(() => {
     fail(`${me}: rendezvous at ${where} did not complete within ${Date.now() - startedAt} ms ` +
-      `(limit ${cfg.timeoutMs} ms)${pendingDetail()}`);
+      `(limit ${cfg.timeoutMs} ms)${pendingDetail()}${ring?.detail() ?? ''}`);
     stop();
   }, cfg.timeoutMs));
 
   function hub(): void {
-    const peers = new Map<number, {socket: Socket; session: Session; addr: string}>();
+    const peers = new Map<number, {socket: Socket; session: Session; addr: string; ring: [string, number] | null}>();
+    let ringPort = 0;
     /** Connections still in their handshake, oldest first. */
     const pending = new Set<Socket>();
     const rejections: string[] = [];
@@ -172,12 +210,16 @@ export function tcpWorkerMain(P: TcpProtocol, box: TcpMailbox): void {
     let unflushed: Values | null = null;
     let collectiveTimer: ReturnType<typeof setTimeout> | undefined;
 
-    /** Fails the group: tells every peer why, records it, stops. */
-    const groupFail = (message: string) => {
+    /**
+     * Fails the group: tells every peer why, records it, stops. ERROR fails the others at once;
+     * BYE (a rank left or its process ended) once their ring all-reduce in progress, if any, is
+     * done: that rank may have done its part of it (if it had not, its ring neighbours see it).
+     */
+    const groupFail = (message: string, type: number = T.ERROR) => {
       if (stopped) return;
       // A sum already on its way to the peers is rank 0's valid result too.
       if (unflushed) publishResult(unflushed);
-      for (const p of peers.values()) p.socket.write(p.session.seal(T.ERROR, Buffer.from(message, 'utf8')));
+      for (const p of peers.values()) p.socket.write(p.session.seal(type, Buffer.from(message, 'utf8')));
       fail(message);
       clearTimeout(collectiveTimer);
       stop();
@@ -229,12 +271,19 @@ export function tcpWorkerMain(P: TcpProtocol, box: TcpMailbox): void {
 
     const allJoined = () => {
       joined = true;
-      clearTimeout(timers[0]);
       server?.close();
       for (const s of pending) s.destroy();
       pending.clear();
-      for (const p of peers.values()) p.socket.write(p.session.seal(T.WELCOME, Buffer.alloc(0)));
-      box.move(S.CONNECTING, S.READY);
+      // The ring needs every rank's listener (a peer of an older version has none: star only).
+      const hosts: Array<[string, number] | null> = [ringPort ? [cfg.masterAddr, ringPort] : null];
+      for (let r = 1; r < cfg.worldSize; r++) hosts.push(peers.get(r)!.ring);
+      const table: RingTable | null = cfg.worldSize > 1 && hosts.every((h) => h !== null) ? {
+        group: crypto.randomBytes(16).toString('hex'),
+        thresholdBytes: cfg.ringThresholdBytes, chunkBytes: cfg.ringChunkBytes, encrypt: cfg.ringEncrypt, hosts: hosts as Array<[string, number]>,
+      } : null;
+      const welcome = table ? Buffer.from(JSON.stringify(table)) : Buffer.alloc(0);
+      for (const p of peers.values()) p.socket.write(p.session.seal(T.WELCOME, welcome));
+      if (table) ring!.connect(table, ready); else ready();
     };
 
     server = net.createServer((socket) => {
@@ -251,6 +300,7 @@ export function tcpWorkerMain(P: TcpProtocol, box: TcpMailbox): void {
       const addr = `${socket.remoteAddress}:${socket.remotePort}`;
       let phase = 0; // 0: HELLO expected, 1: PROOF expected, 2: authenticated peer
       let claimed = -1;
+      let ringAddr: [string, number] | null = null;
       let hello: Buffer = Buffer.alloc(0);
       let nonce: Buffer = Buffer.alloc(0);
       const who = () => (claimed >= 0 ? `${addr} (claims rank ${claimed})` : addr);
@@ -275,6 +325,12 @@ export function tcpWorkerMain(P: TcpProtocol, box: TcpMailbox): void {
           }
           if (m.worldSize !== cfg.worldSize) return drop(`world size ${JSON.stringify(m.worldSize)} != ${cfg.worldSize}`, true);
           if (peers.has(r)) return drop(`rank ${r} already joined`, true);
+          const rp = m.ringPort, rh = m.ringHost;
+          if (rp !== undefined && !(Number.isInteger(rp) && (rp as number) >= 1 && (rp as number) <= 65535 &&
+              typeof rh === 'string' && /^[0-9A-Za-z.:%_-]{1,255}$/.test(rh))) {
+            return drop('bad ring listener address in HELLO', true);
+          }
+          ringAddr = rp === undefined ? null : [rh as string, rp as number];
           claimed = r;
           hello = Buffer.from(payload);
           const c = P.challenge(key, hello);
@@ -290,7 +346,7 @@ export function tcpWorkerMain(P: TcpProtocol, box: TcpMailbox): void {
           if (peers.has(claimed)) return drop(`rank ${claimed} already joined`, true);
           clearTimeout(deadline);
           pending.delete(socket);
-          peers.set(claimed, {socket, session: P.session(key, hello, nonce, true), addr});
+          peers.set(claimed, {socket, session: P.session(key, hello, nonce, true), addr, ring: ringAddr});
           phase = 2;
           if (peers.size === cfg.worldSize - 1) allJoined();
           return;
@@ -311,6 +367,8 @@ export function tcpWorkerMain(P: TcpProtocol, box: TcpMailbox): void {
         if (type === T.ERROR || type === T.BYE) {
           const why = type === T.BYE ? `rank ${claimed} left the group (destroy()); collectives cannot complete without it`
             : P.text(body);
+          // A rank that left has done its part of the ring all-reduce in progress: let it finish.
+          if (joined && type === T.BYE) return ring!.whenIdle(() => groupFail(why, T.BYE), why);
           if (joined) return groupFail(why);
           // Gone before the group formed: it may come back.
           peers.delete(claimed);
@@ -334,7 +392,9 @@ export function tcpWorkerMain(P: TcpProtocol, box: TcpMailbox): void {
         sockets.delete(socket);
         if (phase !== 2 || peers.get(claimed)?.socket !== socket) return;
         peers.delete(claimed);
-        if (joined) groupFail(`rank ${claimed} at ${addr} closed the connection (process gone?)`);
+        // After its part of a ring all-reduce, a rank may exit before its neighbours are done.
+        const why = `rank ${claimed} at ${addr} closed the connection (process gone?)`;
+        if (joined) ring!.whenIdle(() => groupFail(why, T.BYE), why);
         else if (!stopped) note(`rank ${claimed} at ${addr} closed the connection before the group formed`);
       });
     });
@@ -342,7 +402,11 @@ export function tcpWorkerMain(P: TcpProtocol, box: TcpMailbox): void {
       fail(`${me}: cannot listen on ${where}: ${e.message}`);
       stop();
     });
-    server.listen(cfg.masterPort, cfg.masterAddr, () => { if (cfg.worldSize === 1) allJoined(); });
+    startRing(groupFail).listen(cfg.masterAddr, cfg.ringPort).then((port) => {
+      ringPort = port;
+      if (stopped) return;
+      server!.listen(cfg.masterPort, cfg.masterAddr, () => { if (cfg.worldSize === 1) allJoined(); });
+    }, (e: Error) => { fail(e.message); stop(); });
     serveRequests((seq, values) => contribute(0, seq, values), (message) => {
       if (message !== null) return groupFail(message);
       for (const p of peers.values()) p.socket.write(p.session.seal(T.BYE, Buffer.alloc(0)));
@@ -360,18 +424,33 @@ export function tcpWorkerMain(P: TcpProtocol, box: TcpMailbox): void {
     /** A definite answer at the rendezvous (impostor, rejection): no more attempts. */
     const giveUp = (message: string) => { fail(message); stop(); };
 
+    /** This rank's ring listener, on the address it reaches rank 0 from (started at the first connection). */
+    let ringListener: Promise<[string, number]> | null = null;
+    const ringGroupFail = (message: string) => {
+      if (stopped) return;
+      fail(message);
+      if (socket && session) socket.write(session.seal(T.ERROR, Buffer.from(message, 'utf8')));
+      stop();
+    };
+
     const connect = () => {
       if (stopped || box.error() !== null) return;
       const s = net.connect(cfg.masterPort, cfg.masterAddr);
       sockets.add(s);
       s.setNoDelay(true);
-      const hello = P.hello(cfg.rank, cfg.worldSize);
+      let hello: Buffer = Buffer.alloc(0);
       let phase = 0; // 0: CHALLENGE expected, 1: proof sent, 2: joined
       let sess: Session | null = null;
       let deadline: ReturnType<typeof setTimeout> | undefined;
       s.on('connect', () => {
         lastAttempt = `the listener at ${where} accepted the connection but did not complete the handshake`;
-        s.write(P.frame(T.HELLO, hello));
+        const host = s.localAddress ?? '127.0.0.1';
+        ringListener ??= startRing(ringGroupFail).listen(host, cfg.ringPort).then((port) => [host, port]);
+        ringListener.then(([ringHost, ringPort]) => {
+          if (s.destroyed || stopped) return;
+          hello = P.hello(cfg.rank, cfg.worldSize, {ringHost, ringPort});
+          s.write(P.frame(T.HELLO, hello));
+        }, (e: Error) => giveUp(e.message));
         deadline = setTimeout(() => {
           lastAttempt = `the listener at ${where} did not complete the handshake within ${cfg.handshakeMs} ms`;
           s.destroy();
@@ -411,8 +490,12 @@ export function tcpWorkerMain(P: TcpProtocol, box: TcpMailbox): void {
           joined = true;
           socket = s;
           session = sess;
-          clearTimeout(timers[0]);
-          box.move(S.CONNECTING, S.READY);
+          const table = ring!.parseTable(body);
+          if (typeof table === 'string') {
+            fail(`${me}: rank 0 at ${where} sent a ${table}`);
+            return stop();
+          }
+          if (table) ring!.connect(table, ready); else ready();
         } else if (type === T.RESULT && phase === 2) {
           const a = readArray(body);
           if (!a || !inFlight || a.seq !== inFlight.seq || a.values.length !== inFlight.length ||
@@ -427,8 +510,9 @@ export function tcpWorkerMain(P: TcpProtocol, box: TcpMailbox): void {
           fail(P.text(body));
           stop();
         } else if (type === T.BYE) {
-          fail(`${me}: rank 0 closed the group (destroy()); collectives cannot complete without it`);
-          stop();
+          // Rank 0 left, or tells of a rank that did: after the ring all-reduce in progress, if any.
+          const why = body.length > 0 ? P.text(body) : `${me}: rank 0 closed the group (destroy()); collectives cannot complete without it`;
+          ring!.whenIdle(() => { fail(why); stop(); }, why);
         } else {
           fail(`${me}: rank 0 at ${where} sent an unexpected frame (type ${type})`);
           stop();
@@ -449,8 +533,8 @@ export function tcpWorkerMain(P: TcpProtocol, box: TcpMailbox): void {
           timers.push(setTimeout(connect, 100));
           return;
         }
-        fail(`${me}: rank 0 at ${where} closed the connection (process gone?)`);
-        stop();
+        const why = `${me}: rank 0 at ${where} closed the connection (process gone?)`;
+        ring!.whenIdle(() => { fail(why); stop(); }, why);
       });
     };
     connect();

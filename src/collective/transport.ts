@@ -18,8 +18,21 @@ export interface CollectiveTransport {
    * transport lacks it.
    */
   allReduceSumFloat32?(data: Float32Array): Float32Array;
+  /**
+   * Optional: starts the float32 all-reduce of `data`, in place, and returns at once; `wait()`
+   * blocks until `data` holds the sum (and returns it). Lets the caller prepare the next bucket
+   * while this one is on the wire, and spares a copy into a new array. `data` must not change
+   * before `wait()`. At most one is outstanding; `CollectiveGroup.startAllReduceSum` falls back
+   * to the blocking call.
+   */
+  startAllReduceSumFloat32?(data: Float32Array): PendingAllReduce;
   /** Releases the transport's resources; collectives afterwards throw. */
   close(): void;
+}
+
+/** A started in-place all-reduce: `wait()` blocks until the array holds the sum and returns it (later calls return it again). */
+export interface PendingAllReduce {
+  wait(): Float32Array;
 }
 
 /** A collective failed (peer gone, timeout, mismatch); raised on every live rank. */

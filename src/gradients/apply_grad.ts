@@ -1,6 +1,7 @@
-import {add, div, mul, reshape, rsqrt, type GradConfig, type Tensor} from '@tensorflow/tfjs-core';
+import {add, div, mul, rsqrt, type GradConfig, type Tensor} from '@tensorflow/tfjs-core';
 import {NormsApply, type NormApplyAttrs, type NormsApplyAttrs} from '../kernel_names.js';
 import {backwardApply, backwardReduce} from './backward.js';
+import {asShape} from './as_shape.js';
 
 /**
  * The one inference-mode backward (given statistics). With `r = (variance + eps)^-1/2`:
@@ -15,8 +16,8 @@ export function inferenceGrad(
     x: () => backwardApply(inputs, attrs, false, 0),
     mean: () => mul(sums.slotSumDzGamma, mul(rsqrt(add(inputs.variance, attrs.epsilon)), -1)),
     variance: () => div(mul(sums.slotSumDzGammaXhat, -0.5), add(inputs.variance, attrs.epsilon)),
-    gamma: () => reshape(sums.sumDzXhat, gammaShape),
-    beta: () => reshape(sums.sumDz, betaShape),
+    gamma: () => asShape(sums.sumDzXhat, gammaShape),
+    beta: () => asShape(sums.sumDz, betaShape),
   };
 }
 

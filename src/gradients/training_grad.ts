@@ -7,12 +7,13 @@
  * `combineSlotSums` (SyncBatchNorm's all-reduce) always takes the two-kernel path.
  */
 import {
-  abs, equal, maximum, mul, onesLike, reshape, sign, where, type Tensor,
+  abs, equal, maximum, mul, onesLike, sign, where, type Tensor,
 } from '@tensorflow/tfjs-core';
 import {NormsBackwardTraining, type NormApplyAttrs} from '../kernel_names.js';
 import {normView} from '../norm_view.js';
 import {hasKernel, runKernel} from '../run_kernel.js';
 import {backwardApply, backwardReduce, defined} from './backward.js';
+import {asShape} from './as_shape.js';
 
 export interface TrainingGradInputs {
   dy: Tensor;
@@ -60,7 +61,7 @@ export function trainingGrad(
   if (source === undefined) throw new Error('trainingGrad: needs x or y');
   if (opts.combineSlotSums === undefined && hasKernel(NormsBackwardTraining)) {
     const [dx, sumDz, sumDzXhat] = runKernel(NormsBackwardTraining, defined(inputs), attrs) as Tensor[];
-    return {x: () => dx, gamma: () => reshape(sumDzXhat, gammaShape), beta: () => reshape(sumDz, betaShape)};
+    return {x: () => dx, gamma: () => asShape(sumDzXhat, gammaShape), beta: () => asShape(sumDz, betaShape)};
   }
   const {dMean, dVariance, ...reduceInputs} = inputs;
   const sums = backwardReduce(reduceInputs, attrs);
@@ -70,7 +71,7 @@ export function trainingGrad(
   const count = opts.count ?? normView(source.shape, attrs).count;
   return {
     x: () => backwardApply({...reduceInputs, slotSumDzGamma, slotSumDzGammaXhat, dMean, dVariance}, attrs, true, count),
-    gamma: () => reshape(sums.sumDzXhat, gammaShape),
-    beta: () => reshape(sums.sumDz, betaShape),
+    gamma: () => asShape(sums.sumDzXhat, gammaShape),
+    beta: () => asShape(sums.sumDz, betaShape),
   };
 }

@@ -70,12 +70,16 @@ export async function dial(port: number): Promise<Socket> {
   throw new Error(`nothing listens on ${port}`);
 }
 
-/** Joins a real rank 0 as `rank`, knowing the token: the socket, its frames and its session. */
-export async function joinAs(port: number, token: string, rank: number, worldSize: number) {
+/**
+ * Joins a real rank 0 as `rank`, knowing the token: the socket, its frames and its session.
+ * `extra` adds HELLO fields (a ring listener's `ringHost` and `ringPort`).
+ */
+export async function joinAs(port: number, token: string, rank: number, worldSize: number,
+                             extra: Record<string, string | number> = {}) {
   const key = await P.deriveKey(token);
   const socket = await dial(port);
   const frames = new Frames(socket);
-  const hello = P.hello(rank, worldSize);
+  const hello = P.hello(rank, worldSize, extra);
   socket.write(P.frame(T.HELLO, hello));
   const c = await frames.next();
   if (c?.type !== T.CHALLENGE) throw new Error(`expected a CHALLENGE, got ${c?.type}`);
@@ -117,4 +121,24 @@ export function arrayPayload(seq: number, values: number[]): Buffer {
   p.writeUInt32BE(seq, 0);
   values.forEach((v, i) => p.writeDoubleLE(v, 8 + 8 * i));
   return p;
+}
+
+/**
+ * Connects to `port`, sends `bytes` and resolves with what came back before the other side
+ * closed; retries (every 100 ms, up to 10 s) while nothing listens there yet.
+ */
+export async function sendRaw(port: number, bytes: Buffer): Promise<string> {
+  for (let i = 0; i < 100; i++) {
+    const reply = await new Promise<string | null>((resolve) => {
+      const s: Socket = connect(port, '127.0.0.1');
+      let got = '';
+      s.on('connect', () => s.write(bytes));
+      s.on('data', (d) => { got += d.toString('latin1'); });
+      s.on('error', () => resolve(null));
+      s.on('close', () => resolve(got));
+    });
+    if (reply !== null) return reply;
+    await new Promise((r) => setTimeout(r, 100)); // not listening yet
+  }
+  throw new Error(`nothing listens on ${port}`);
 }

@@ -3,7 +3,7 @@
  * the timeout, nothing hangs, and the launcher stops the others and exits non-zero. Every test
  * is bounded in time.
  */
-import {connect, type Socket} from 'node:net';
+import {sendRaw} from './fake_peer.js';
 import {execFile, spawn} from 'node:child_process';
 import {join} from 'node:path';
 import {launcher, rankLines} from './launcher_helpers.js';
@@ -84,21 +84,7 @@ describe('at the rendezvous', () => {
     let out0 = '';
     r0.stdout.on('data', (d) => { out0 += d; });
     const exit0 = new Promise<number>((resolve) => r0.on('exit', (c) => resolve(c ?? 1)));
-    const send = async (bytes: Buffer): Promise<string> => {
-      for (let i = 0; i < 100; i++) {
-        const reply = await new Promise<string | null>((resolve) => {
-          const s: Socket = connect(port, '127.0.0.1');
-          let got = '';
-          s.on('connect', () => s.write(bytes));
-          s.on('data', (d) => { got += d.toString('latin1'); });
-          s.on('error', () => resolve(null));
-          s.on('close', () => resolve(got));
-        });
-        if (reply !== null) return reply;
-        await new Promise((r) => setTimeout(r, 100)); // rank 0 not listening yet
-      }
-      throw new Error('rank 0 never listened');
-    };
+    const send = (bytes: Buffer) => sendRaw(port, bytes);
     // Not our protocol at all, then a valid header announcing a 1 GB payload.
     expect(await send(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'))).toContain('bad magic');
     const huge = Buffer.alloc(12);

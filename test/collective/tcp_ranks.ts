@@ -32,7 +32,7 @@ export type Step = {op: 'allReduce'; data?: number[]; n?: number} | {op: 'allRed
 export interface RankOptions {
   rank: number; worldSize: number; masterPort: number; token: string;
   masterAddr?: string; timeoutMs?: number; maxMessageBytes?: number; handshakeTimeoutMs?: number;
-  maxPendingConnections?: number;
+  maxPendingConnections?: number; ringThresholdBytes?: number; ringChunkBytes?: number;
 }
 
 export function tcpRank(opts: RankOptions, steps: Step[], limitMs = 30000):

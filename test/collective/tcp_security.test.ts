@@ -41,9 +41,9 @@ describe('an impostor listening on MASTER_PORT', () => {
     expect(init.ms).toBeLessThan(2000);
     const bytes = Buffer.concat(imp.got.map((f) => f.bytes));
     expect(leaks(bytes)).toEqual([]);
-    // What it got: a HELLO (rank, world size, nonce) and the rank's refusal, never a PROOF.
+    // What it got: a HELLO (the rank's ring listener, rank, world size, nonce) and the rank's refusal, never a PROOF.
     expect(imp.got.flatMap((f) => f.all.map((x) => x.type))).toEqual([T.HELLO, T.REJECT]);
-    expect(Object.keys(JSON.parse(imp.got[0].all[0].payload.toString()))).toEqual(['v', 'rank', 'worldSize', 'nonce']);
+    expect(Object.keys(JSON.parse(imp.got[0].all[0].payload.toString()))).toEqual(['ringHost', 'ringPort', 'v', 'rank', 'worldSize', 'nonce']);
   }, 40000);
 
   test('staying silent: the rank fails at the rendezvous deadline, naming the address and why', async () => {

@@ -33,6 +33,11 @@ export async function useTestBackend(tf: typeof tfType): Promise<string> {
   }
   // The kernels the ops will run are the ones this project is about.
   prepareBackend(backend);
+  if (backend === 'wasm' && kernels === 'fused') {
+    // The wasm kernels' loops are the SIMD build once it is loaded: the suites run on it.
+    const {wasmSimdReady} = await import('../../src/wasm.js');
+    if (!(await wasmSimdReady())) throw new Error('wasm: the SIMD loops did not load');
+  }
   if (isCompositeKernel(tf.getKernel(NormsApply, backend)) !== (kernels === 'composite')) {
     throw new Error(`${backend}: expected the ${kernels} kernels to serve the ops`);
   }

@@ -28,6 +28,17 @@ test('an RMSNorm training step runs the native kernels: EuclideanNorm, MatMul, e
   tf.dispose([x, gamma]);
 });
 
+test('the RMSNorm forward is three TensorFlow ops: EuclideanNorm, then a Mul per row and a Mul by gamma', () => {
+  const x = tf.randomNormal([2, 3, 32]);
+  const gamma = tf.randomNormal([32]);
+  materialize(x, gamma);
+  const handles = tfHandles();
+  const {ops} = opsRun(() => tf.dispose(norms.rmsNorm(x, {gamma})));
+  expect(ops).toEqual(['EuclideanNorm', 'Mul', 'Mul']);
+  expect(tfHandles()).toBe(handles);
+  tf.dispose([x, gamma]);
+});
+
 const renorm = (loadFixtures('renorm') as unknown as {cases: RenormCase[]}).cases;
 
 describe('renorm fixtures (torch autograd, r and d detached), tensorflow backend', () => {

@@ -5,7 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import * as norms from '../../src/index.js';
-import {wasmKernelsRegistered} from '../../src/wasm.js';
+import {wasmKernelsRegistered, wasmSimdReady} from '../../src/wasm.js';
+import {simdCalls} from '../../kernels/wasm/simd_loops.js';
 import {isCompositeKernel} from '../../kernels/composite/register_all.js';
 import {prepareBackend} from '../../kernels/composite/install.js';
 import {NORMS_COMPOSITE, withFlags} from '../../src/flags.js';
@@ -28,6 +29,8 @@ export interface ModeResult {
   /** Whether the composite kernels served the ops in this mode. */
   composite: boolean;
   results: Record<string, CaseResult>;
+  /** Calls of each loop that ran on the WebAssembly SIMD build during this mode. */
+  simdCalls: Record<string, number>;
 }
 
 const dataIds = () => tf.backend().numDataIds();
@@ -47,7 +50,10 @@ function check(c: FixtureCase): CaseResult {
 function runCases(cases: FixtureCase[]): ModeResult {
   prepareBackend('wasm');
   const composite = isCompositeKernel(tf.getKernel(NormsApply, 'wasm'));
-  return {composite, results: Object.fromEntries(cases.map((c) => [c.name, check(c)]))};
+  const before = {...simdCalls};
+  const results = Object.fromEntries(cases.map((c) => [c.name, check(c)]));
+  const calls = Object.fromEntries(Object.entries(simdCalls).map(([k, n]) => [k, n - (before[k] ?? 0)]));
+  return {composite, results, simdCalls: calls};
 }
 
 function runFixtures(cases: FixtureCase[], mode: Mode): ModeResult {
@@ -62,8 +68,10 @@ function runFixtures(cases: FixtureCase[], mode: Mode): ModeResult {
   }
 }
 
-async function setup(binaries: WasmBinaries): Promise<WasmEnv & {kernelsRegistered: boolean}> {
-  return {...await startWasm(binaries), kernelsRegistered: wasmKernelsRegistered};
+async function setup(binaries: WasmBinaries): Promise<WasmEnv & {kernelsRegistered: boolean; simdLoaded: boolean}> {
+  const env = await startWasm(binaries);
+  // The SIMD loops load asynchronously (a page may not compile a module this size synchronously).
+  return {...env, kernelsRegistered: wasmKernelsRegistered, simdLoaded: await wasmSimdReady()};
 }
 
 declare global {

@@ -13,7 +13,7 @@ import type {CaseResult, Mode, ModeResult} from './page.js';
 const cases = [...FIXTURE_FILES, 'rms_norm'].flatMap((f) => loadFixtures(f).cases);
 const MODES: Mode[] = ['fused', 'split', 'composite'];
 let bp: BrowserPage | undefined;
-let env: {backend: string; simd: boolean; kernelsRegistered: boolean};
+let env: {backend: string; simd: boolean; kernelsRegistered: boolean; simdLoaded: boolean};
 const runs = new Map<Mode, ModeResult>();
 
 beforeAll(async () => {
@@ -34,6 +34,17 @@ afterAll(async () => {
 test('the wasm backend runs in the page with our kernels registered', () => {
   expect(env.backend).toBe('wasm');
   expect(env.kernelsRegistered).toBe(true);
+});
+
+test('our kernels run their loops on the WebAssembly SIMD build in the page', () => {
+  expect(env.simdLoaded).toBe(true);
+  const calls = runs.get('fused')!.simdCalls;
+  for (const loop of ['normalizeSlots', 'moments', 'apply', 'backwardReduce', 'backwardApply', 'rmsNormForward',
+    'rmsNormBackward']) {
+    expect({loop, calls: (calls[loop] ?? 0) > 0}).toEqual({loop, calls: true});
+  }
+  // The composite path runs tfjs kernels only.
+  expect(Object.values(runs.get('composite')!.simdCalls).every((n) => n === 0)).toBe(true);
 });
 
 function expectCase(r: CaseResult | undefined): void {
