@@ -11,6 +11,7 @@
 import {ELU_INVERSE_MIN} from '../../src/activation.js';
 import type {NormActivation} from '../../src/kernel_names.js';
 import type {NormView} from '../../src/norm_view.js';
+import {columnSums, normalizeRows, ROWS, scaleShift, scaleShiftColumns} from './block_loops.js';
 
 export interface ActivationSpec {
   activation: NormActivation;
@@ -137,13 +138,7 @@ export function moments(x: Float32Array, v: NormView): Moments {
       if (n === 0 || v.perSample) {
         for (let c = 0; c < C; c++) k[c] = shift[base + group[c]];
       }
-      for (let s = 0, i = n * S * C; s < S; s++) {
-        for (let c = 0; c < C; c++, i++) {
-          const d = x[i] - k[c];
-          s1[c] += d;
-          s2[c] += d * d;
-        }
-      }
+      columnSums(x, n * S * C, S, C, k, s1, s2);
       if (v.perSample || n === N - 1) {
         for (let c = 0; c < C; c++) {
           sum[base + group[c]] += s1[c];
@@ -239,12 +234,13 @@ export function apply(x: Float32Array, p: ApplyParams, y: Float32Array): void {
     const gm = orFilled(gamma, C, 1), bt = orFilled(beta, C, 0);
     for (let n = 0; n < N; n++) {
       const m = p.mean[n], r = 1 / Math.sqrt(p.variance[n] + p.epsilon);
-      for (let i = n * S * C, end = i + S * C; i < end;) {
-        if (act === Act.Linear) {
-          for (let c = 0; c < C; c++, i++) y[i] = (x[i] - m) * r * gm[c] + bt[c];
-        } else {
-          for (let c = 0; c < C; c++, i++) y[i] = activate((x[i] - m) * r * gm[c] + bt[c], act, alpha);
-        }
+      let s = 0, i = n * S * C;
+      if (act === Act.Linear) {
+        // The sample's positions are rows of C channels with one mean and deviation.
+        for (; s + ROWS <= S; s += ROWS, i += ROWS * C) normalizeRows(x, y, i, C, C, 0, m, m, m, m, r, r, r, r, gm, bt);
+      }
+      for (; s < S; s++) {
+        for (let c = 0; c < C; c++, i++) y[i] = activate((x[i] - m) * r * gm[c] + bt[c], act, alpha);
       }
     }
     return;
@@ -261,23 +257,21 @@ export function apply(x: Float32Array, p: ApplyParams, y: Float32Array): void {
         shift[c] = co.b[c] * gm + (beta === null ? 0 : beta[c]);
       }
     }
-    if (!v.channelsLast) {
+    if (act === Act.Linear) {
+      if (v.channelsLast) {
+        scaleShiftColumns(x, y, n * S * C, S, C, scale, shift);
+      } else {
+        for (let c = 0, i = n * C * S; c < C; c++, i += S) scaleShift(x, y, i, i + S, scale[c], shift[c]);
+      }
+    } else if (!v.channelsLast) {
       for (let c = 0; c < C; c++) {
         const sc = scale[c], sh = shift[c];
         const start = (n * C + c) * S, end = start + S;
-        if (act === Act.Linear) {
-          for (let i = start; i < end; i++) y[i] = x[i] * sc + sh;
-        } else {
-          for (let i = start; i < end; i++) y[i] = activate(x[i] * sc + sh, act, alpha);
-        }
+        for (let i = start; i < end; i++) y[i] = activate(x[i] * sc + sh, act, alpha);
       }
     } else {
       for (let s = 0, i = n * S * C; s < S; s++) {
-        if (act === Act.Linear) {
-          for (let c = 0; c < C; c++, i++) y[i] = x[i] * scale[c] + shift[c];
-        } else {
-          for (let c = 0; c < C; c++, i++) y[i] = activate(x[i] * scale[c] + shift[c], act, alpha);
-        }
+        for (let c = 0; c < C; c++, i++) y[i] = activate(x[i] * scale[c] + shift[c], act, alpha);
       }
     }
   }
