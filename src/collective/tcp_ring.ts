@@ -92,9 +92,6 @@ export function tcpRing(P: TcpProtocol, box: TcpMailbox, ringPlan: typeof RingPl
     afterRun.push(f);
   };
   let run: Run | null = null;
-  /** Buffers for the copies of outgoing values (signed frames), reused once the OS has them. */
-  const spare: Buffer[] = [];
-  const SPARE_MAX = 16;
   // One loop per element type, so that each stays monomorphic.
   const add32 = (dst: Float32Array, at: number, src: Float32Array) => { for (let i = 0; i < src.length; i++) dst[at + i] += src[i]; };
   const add64 = (dst: Float64Array, at: number, src: Float64Array) => { for (let i = 0; i < src.length; i++) dst[at + i] += src[i]; };
@@ -282,23 +279,21 @@ export function tcpRing(P: TcpProtocol, box: TcpMailbox, ringPlan: typeof RingPl
     head.writeUInt32BE(r.float32 ? 1 : 0, 16);
     const bytes = r.view.BYTES_PER_ELEMENT;
     const values = new Uint8Array(r.view.buffer, r.view.byteOffset + a * bytes, (b - a) * bytes);
-    // The shared memory is read here, once: sealing encrypts into new buffers, and signed
-    // frames go out from a copy (the all-gather overwrites these values while the socket may
-    // still hold the frame).
-    let copy: Buffer | null = null;
-    if (!table!.encrypt) {
-      copy = spare.pop() ?? Buffer.allocUnsafeSlow(table!.chunkBytes);
-      copy.set(values);
-    }
-    const parts = copy ? outLink!.session.signParts(T.RING, [head, copy.subarray(0, values.length)])
-      : outLink!.session.sealParts(T.RING, [head, values]);
+    // Signed frames go out straight from the shared memory, without a copy: the tag is computed
+    // here, and no byte of this range changes before the successor has received the whole frame
+    // (so before the OS has all of it, and the socket no longer reads these bytes). The compute
+    // thread does not touch the data until DONE, which waits for every write; and this rank
+    // writes a range it has sent only when it receives that chunk's sum in the all-gather, which
+    // the successor can send only after it has received (and added) this frame. Sealing
+    // encrypts into new buffers.
+    const parts = table!.encrypt ? outLink!.session.sealParts(T.RING, [head, values])
+      : outLink!.session.signParts(T.RING, [head, values]);
     r.unflushed++;
     r.sent++;
     const out = outLink!.socket;
     out.cork();
     for (let i = 0; i < parts.length - 1; i++) out.write(parts[i]);
     out.write(parts[parts.length - 1], () => {
-      if (copy && spare.length < SPARE_MAX) spare.push(copy);
       r.unflushed--;
       finishIfDone(r);
     });
