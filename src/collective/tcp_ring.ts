@@ -13,7 +13,8 @@
  * chunk each and are authenticated with the connection's session key (AES-GMAC, the frame
  * counter in the nonce: a forged, tampered, replayed or reordered frame fails) and, when rank 0
  * asks for it (`encrypt`), also encrypted like the star's. Values are reduced in place in the
- * mailbox's data area.
+ * mailbox's data area: signed frames are sent straight from it and received piece by piece
+ * into it (ringSink), with no copies of their own.
  */
 import type {Socket} from 'node:net';
 import type {TcpMailbox} from './tcp_mailbox.js';
