@@ -25,6 +25,15 @@
  */
 export type TcpProtocol = ReturnType<typeof tcpProtocol>;
 
+/** Receives one frame's payload as it arrives (tcp_ring.ts: values go straight to their place). */
+export interface FrameSink {
+  /** The next bytes of the payload, in order: a view of the socket's buffer, valid during the call. */
+  data(bytes: Buffer): void;
+  /** The whole payload has been passed to data(). */
+  end(): void;
+}
+
+
 export function tcpProtocol(crypto: typeof import('node:crypto')) {
   const MAGIC = 0x54464e4d;
   const VERSION = 2;
@@ -54,15 +63,21 @@ export function tcpProtocol(crypto: typeof import('node:crypto')) {
 
   /**
    * Splits a byte stream into frames; calls `bad` (once, and stops) on anything malformed.
-   * `limit(type)` is the largest payload accepted for that frame type right now.
+   * `limit(type)` is the largest payload accepted for that frame type right now. `stream`, when
+   * it returns a sink for a frame header, gets that frame's payload piece by piece as it comes
+   * (no reassembly); otherwise `onFrame` gets the whole payload.
    */
   function reader(limit: (type: number) => number, onFrame: (type: number, head: Buffer, payload: Buffer) => void,
-                  bad: (why: string) => void): (chunk: Buffer) => void {
+                  bad: (why: string) => void,
+                  stream?: (type: number, head: Buffer, length: number) => FrameSink | null): (chunk: Buffer) => void {
     // Chunks are kept as they come and each frame is copied out once (joining the buffer on
     // every chunk would copy a large frame once per chunk).
     const chunks: Buffer[] = [];
     let size = 0;
     let dead = false;
+    /** The frame being streamed and how many of its payload bytes are still to come. */
+    let sink: FrameSink | null = null;
+    let left = 0;
     const take = (n: number): Buffer => {
       size -= n;
       if (chunks[0].length >= n) {
@@ -85,7 +100,20 @@ export function tcpProtocol(crypto: typeof import('node:crypto')) {
       if (dead) return;
       chunks.push(chunk);
       size += chunk.length;
-      while (!dead && size >= HEADER) {
+      while (!dead) {
+        if (sink) {
+          while (left > 0 && size > 0) {
+            const k = Math.min(chunks[0].length, left);
+            left -= k;
+            sink.data(take(k));
+          }
+          if (left > 0) return;
+          const s = sink;
+          sink = null;
+          s.end();
+          continue;
+        }
+        if (size < HEADER) return;
         const h = chunks[0].length >= HEADER ? chunks[0] : Buffer.concat(chunks, HEADER);
         const type = h.readUInt8(4);
         const len = h.readUInt32BE(8);
@@ -94,6 +122,13 @@ export function tcpProtocol(crypto: typeof import('node:crypto')) {
         else if (type < T.HELLO || type > LAST_TYPE || h.readUIntBE(5, 3) !== 0) why = `unknown frame type ${type}`;
         else if (len > limit(type)) why = `frame of ${len} bytes exceeds the limit of ${limit(type)}`;
         if (why) { dead = true; bad(why); return; }
+        const s = stream?.(type, Buffer.from(h.subarray(0, HEADER)), len) ?? null;
+        if (s) {
+          take(HEADER);
+          sink = s;
+          left = len;
+          continue;
+        }
         if (size < HEADER + len) return;
         const head = Buffer.from(take(HEADER));
         onFrame(type, head, take(len));
@@ -198,21 +233,27 @@ export function tcpProtocol(crypto: typeof import('node:crypto')) {
         c.final();
         return [head, ...parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength)), c.getAuthTag()];
       },
-      /** The payload of a signed frame (a view of `body`), or null if its tag does not match. */
-      verifySigned(head: Buffer, body: Buffer): Buffer | null {
-        if (body.length < TAG) return null;
-        try {
-          const d = crypto.createDecipheriv('aes-256-gcm', k, iv(hub ? 2 : 3, received), {authTagLength: TAG});
-          const data = body.subarray(0, body.length - TAG);
-          d.setAAD(head);
-          d.setAAD(data);
-          d.setAuthTag(body.subarray(body.length - TAG));
-          d.final();
-          received++;
-          return data;
-        } catch {
-          return null;
-        }
+      /**
+       * Checks a signed frame piece by piece: update() with the payload's bytes (its tag
+       * excluded) as they arrive, then check(tag). Frames must be checked in the order they came.
+       */
+      signedChecker(head: Buffer) {
+        const d = crypto.createDecipheriv('aes-256-gcm', k, iv(hub ? 2 : 3, received), {authTagLength: TAG});
+        d.setAAD(head);
+        return {
+          update(bytes: Uint8Array): void { d.setAAD(bytes); },
+          /** Whether `tag` is the frame's tag. */
+          check(tag: Buffer): boolean {
+            try {
+              d.setAuthTag(tag);
+              d.final();
+            } catch {
+              return false;
+            }
+            received++;
+            return true;
+          },
+        };
       },
       seal(type: number, payload: Buffer): Buffer {
         return Buffer.concat(sealParts(type, [payload]));

@@ -13,7 +13,8 @@
  * chunk each and are authenticated with the connection's session key (AES-GMAC, the frame
  * counter in the nonce: a forged, tampered, replayed or reordered frame fails) and, when rank 0
  * asks for it (`encrypt`), also encrypted like the star's. Values are reduced in place in the
- * mailbox's data area.
+ * mailbox's data area: signed frames are sent straight from it and received piece by piece
+ * into it (ringSink), with no copies of their own.
  */
 import type {Socket} from 'node:net';
 import type {TcpMailbox} from './tcp_mailbox.js';
@@ -92,9 +93,6 @@ export function tcpRing(P: TcpProtocol, box: TcpMailbox, ringPlan: typeof RingPl
     afterRun.push(f);
   };
   let run: Run | null = null;
-  /** Buffers for the copies of outgoing values (signed frames), reused once the OS has them. */
-  const spare: Buffer[] = [];
-  const SPARE_MAX = 16;
   // One loop per element type, so that each stays monomorphic.
   const add32 = (dst: Float32Array, at: number, src: Float32Array) => { for (let i = 0; i < src.length; i++) dst[at + i] += src[i]; };
   const add64 = (dst: Float64Array, at: number, src: Float64Array) => { for (let i = 0; i < src.length; i++) dst[at + i] += src[i]; };
@@ -194,19 +192,20 @@ export function tcpRing(P: TcpProtocol, box: TcpMailbox, ringPlan: typeof RingPl
         return;
       }
       if (phase !== 2 || ctx.stopped()) return;
-      const peer = `rank ${prev} at ${addr}`;
       const s = inLink!.session;
-      const body = type !== T.RING ? null : table!.encrypt ? s.open(head, payload) : s.verifySigned(head, payload);
-      if (body === null) {
-        return fail(`${me}: a ring frame from ${peer} failed authentication (forged, tampered, replayed or ` +
-          `unexpected, type ${type}): dropped the connection`);
-      }
+      // Signed RING frames are streamed (ringSink); what comes here whole is a sealed one or a bad one.
+      const body = type === T.RING && table!.encrypt ? s.open(head, payload) : null;
+      if (body === null) return forged(type);
       receive(body);
     };
+    const forged = (type: number) => fail(`${me}: a ring frame from rank ${prev} at ${addr} failed authentication ` +
+      `(forged, tampered, replayed or unexpected, type ${type}): dropped the connection`);
+    const stream = (type: number, head: Buffer, length: number) =>
+      (phase === 2 && type === T.RING && !table!.encrypt && !ctx.stopped() ? ringSink(head, length, () => forged(type)) : null);
     socket.on('data', P.reader(frameLimit(true), onFrame, (why) => {
       if (phase !== 2) return drop(why, true);
       fail(`${me}: rank ${prev} at ${addr} sent a malformed ring frame: ${why}`);
-    }));
+    }, stream));
     socket.on('error', () => { /* handled by close */ });
     socket.on('close', () => {
       clearTimeout(deadline);
@@ -282,23 +281,21 @@ export function tcpRing(P: TcpProtocol, box: TcpMailbox, ringPlan: typeof RingPl
     head.writeUInt32BE(r.float32 ? 1 : 0, 16);
     const bytes = r.view.BYTES_PER_ELEMENT;
     const values = new Uint8Array(r.view.buffer, r.view.byteOffset + a * bytes, (b - a) * bytes);
-    // The shared memory is read here, once: sealing encrypts into new buffers, and signed
-    // frames go out from a copy (the all-gather overwrites these values while the socket may
-    // still hold the frame).
-    let copy: Buffer | null = null;
-    if (!table!.encrypt) {
-      copy = spare.pop() ?? Buffer.allocUnsafeSlow(table!.chunkBytes);
-      copy.set(values);
-    }
-    const parts = copy ? outLink!.session.signParts(T.RING, [head, copy.subarray(0, values.length)])
-      : outLink!.session.sealParts(T.RING, [head, values]);
+    // Signed frames go out straight from the shared memory, without a copy: the tag is computed
+    // here, and no byte of this range changes before the successor has received the whole frame
+    // (so before the OS has all of it, and the socket no longer reads these bytes). The compute
+    // thread does not touch the data until DONE, which waits for every write; and this rank
+    // writes a range it has sent only when it receives that chunk's sum in the all-gather, which
+    // the successor can send only after it has received (and added) this frame. Sealing
+    // encrypts into new buffers.
+    const parts = table!.encrypt ? outLink!.session.sealParts(T.RING, [head, values])
+      : outLink!.session.signParts(T.RING, [head, values]);
     r.unflushed++;
     r.sent++;
     const out = outLink!.socket;
     out.cork();
     for (let i = 0; i < parts.length - 1; i++) out.write(parts[i]);
     out.write(parts[parts.length - 1], () => {
-      if (copy && spare.length < SPARE_MAX) spare.push(copy);
       r.unflushed--;
       finishIfDone(r);
     });
@@ -317,7 +314,104 @@ export function tcpRing(P: TcpProtocol, box: TcpMailbox, ringPlan: typeof RingPl
     for (const f of later) f();
   }
 
-  /** A decrypted RING frame of the predecessor. */
+  /** Where a ring frame's values go: [a, b) of the data area, added (reduce-scatter) or copied (all-gather). */
+  interface Landing { r: Run; step: number; c: number; a: number; add: boolean; bytes: Uint8Array }
+
+  /**
+   * Checks a ring frame's 24-byte header `h` (and its `valueBytes`) against the all-reduce in
+   * progress: where its values go, or null once the group has been failed.
+   */
+  function land(r: Run, h: Buffer, valueBytes: number): Landing | null {
+    const peer = `rank ${prev}`;
+    const seq = h.readUInt32BE(0), step = h.readUInt32BE(4), c = h.readUInt32BE(8);
+    const n = h.readUInt32BE(12), float32 = h.readUInt32BE(16) === 1;
+    if (seq !== r.seq >>> 0) {
+      fail(`collective mismatch: ${peer} sent ring all-reduce #${seq} while ${me} is in #${r.seq}`);
+      return null;
+    }
+    if (n !== r.n || float32 !== r.float32) {
+      const kind = (k: number, f: boolean) => `${k}${float32 === r.float32 ? '' : f ? ' float32' : ' float64'} values`;
+      fail(`collective mismatch in all-reduce #${r.seq}: ${peer} sent ${kind(n, float32)}, ${me} sent ${kind(r.n, r.float32)}`);
+      return null;
+    }
+    if (step >= r.plan.steps || c >= r.plan.chunks || r.nextStep[c] !== step) {
+      fail(`${me}: ${peer} sent ring step ${step} of chunk ${c} out of sequence in all-reduce #${r.seq}` +
+        (c < r.plan.chunks ? ` (expected step ${r.nextStep[c]})` : ` (${r.plan.chunks} chunks)`));
+      return null;
+    }
+    const [a, b] = r.plan.range(r.plan.recvSegment(ctx.rank, step), c);
+    const eb = r.view.BYTES_PER_ELEMENT;
+    if (valueBytes !== (b - a) * eb) {
+      fail(`${me}: ${peer} sent ${valueBytes} bytes for ring step ${step} of chunk ${c} (expected ${(b - a) * eb})`);
+      return null;
+    }
+    return {r, step, c, a, add: step < r.plan.firstGatherStep,
+      bytes: new Uint8Array(r.view.buffer, r.view.byteOffset + a * eb, (b - a) * eb)};
+  }
+
+  /** An element split between two pieces of a frame. */
+  const carry = new Uint8Array(8);
+  /** Aligned room for a piece whose values are not aligned in the socket's buffer. */
+  let scratch = new ArrayBuffer(1 << 17);
+  const room = (bytes: number) => {
+    if (scratch.byteLength < bytes) scratch = new ArrayBuffer(bytes);
+    return scratch;
+  };
+  const addAt = (L: Landing, index: number, src: ArrayBufferLike, at: number, count: number) => {
+    if (L.r.float32) add32(L.r.view as Float32Array, L.a + index, new Float32Array(src, at, count));
+    else add64(L.r.view as Float64Array, L.a + index, new Float64Array(src, at, count));
+  };
+
+  /**
+   * Puts bytes [off, off + piece.length) of a frame's values in place: added to the data area
+   * or copied into it, straight from the socket's buffer.
+   */
+  function put(L: Landing, off: number, piece: Uint8Array): void {
+    if (!L.add) {
+      // V8 copies into shared memory word by word only when source and destination are equally
+      // aligned (else byte by byte, several times slower): realign unaligned pieces first.
+      const d = (L.bytes.byteOffset + off) % 8;
+      if (piece.byteOffset % 8 === d) L.bytes.set(piece, off);
+      else {
+        const aligned = new Uint8Array(room(d + piece.length), d, piece.length);
+        aligned.set(piece);
+        L.bytes.set(aligned, off);
+      }
+      return;
+    }
+    const eb = L.r.view.BYTES_PER_ELEMENT;
+    let p = 0;
+    const part = off % eb;
+    if (part) { // the rest of an element begun in the previous piece
+      p = Math.min(eb - part, piece.length);
+      carry.set(piece.subarray(0, p), part);
+      if (part + p < eb) return;
+      addAt(L, (off - part) / eb, carry.buffer, 0, 1);
+    }
+    const whole = Math.floor((piece.length - p) / eb);
+    if (whole > 0) {
+      const start = piece.byteOffset + p;
+      if (start % eb === 0) {
+        addAt(L, (off + p) / eb, piece.buffer, start, whole);
+      } else {
+        new Uint8Array(room(whole * eb), 0, whole * eb).set(piece.subarray(p, p + whole * eb));
+        addAt(L, (off + p) / eb, scratch, 0, whole);
+      }
+      p += whole * eb;
+    }
+    if (p < piece.length) carry.set(piece.subarray(p), 0);
+  }
+
+  /** Chunk `L.c` is in for its step: forward it (or the lane is done). */
+  function advance(L: Landing): void {
+    const r = L.r;
+    r.nextStep[L.c]++;
+    if (L.step + 1 < r.plan.steps) send(r, L.step + 1, L.c);
+    else r.lanesLeft--;
+    finishIfDone(r);
+  }
+
+  /** A whole, authenticated RING frame of the predecessor (encrypted, or arrived before its all-reduce started). */
   function receive(body: Buffer): void {
     // Every frame of the current all-reduce is in (it only waits for its writes): this one
     // belongs to the next.
@@ -329,44 +423,74 @@ export function tcpRing(P: TcpProtocol, box: TcpMailbox, ringPlan: typeof RingPl
       }
       return;
     }
-    const r = run;
-    const peer = `rank ${prev}`;
-    if (body.length < RING_HEADER) return fail(`${me}: ${peer} sent a malformed ring frame`);
-    const seq = body.readUInt32BE(0), step = body.readUInt32BE(4), c = body.readUInt32BE(8);
-    const n = body.readUInt32BE(12), float32 = body.readUInt32BE(16) === 1;
-    if (seq !== r.seq >>> 0) {
-      return fail(`collective mismatch: ${peer} sent ring all-reduce #${seq} while ${me} is in #${r.seq}`);
-    }
-    if (n !== r.n || float32 !== r.float32) {
-      const kind = (k: number, f: boolean) => `${k}${float32 === r.float32 ? '' : f ? ' float32' : ' float64'} values`;
-      return fail(`collective mismatch in all-reduce #${r.seq}: ${peer} sent ${kind(n, float32)}, ` +
-        `${me} sent ${kind(r.n, r.float32)}`);
-    }
-    if (step >= r.plan.steps || c >= r.plan.chunks || r.nextStep[c] !== step) {
-      return fail(`${me}: ${peer} sent ring step ${step} of chunk ${c} out of sequence in all-reduce #${r.seq}` +
-        (c < r.plan.chunks ? ` (expected step ${r.nextStep[c]})` : ` (${r.plan.chunks} chunks)`));
-    }
-    const [a, b] = r.plan.range(r.plan.recvSegment(ctx.rank, step), c);
-    const bytes = r.view.BYTES_PER_ELEMENT;
-    if (body.length - RING_HEADER !== (b - a) * bytes) {
-      return fail(`${me}: ${peer} sent ${body.length - RING_HEADER} bytes for ring step ${step} of chunk ${c} ` +
-        `(expected ${(b - a) * bytes})`);
-    }
-    const offset = body.byteOffset + RING_HEADER;
-    const src = offset % bytes === 0 ? body.buffer : body.buffer.slice(offset, offset + (b - a) * bytes);
-    const at = offset % bytes === 0 ? offset : 0;
-    const values = r.float32 ? new Float32Array(src, at, b - a) : new Float64Array(src, at, b - a);
-    const dst = r.view;
-    if (step < r.plan.firstGatherStep) {
-      if (r.float32) add32(dst as Float32Array, a, values as Float32Array);
-      else add64(dst as Float64Array, a, values as Float64Array);
-    } else {
-      dst.set(values, a);
-    }
-    r.nextStep[c]++;
-    if (step + 1 < r.plan.steps) send(r, step + 1, c);
-    else r.lanesLeft--;
-    finishIfDone(r);
+    if (body.length < RING_HEADER) return fail(`${me}: rank ${prev} sent a malformed ring frame`);
+    const L = land(run, body, body.length - RING_HEADER);
+    if (!L) return;
+    put(L, 0, body.subarray(RING_HEADER));
+    advance(L);
+  }
+
+  /** The header and the tag of the signed frame being streamed (one at a time per connection). */
+  const top = Buffer.alloc(RING_HEADER);
+  const tag = Buffer.alloc(P.TAG);
+
+  /**
+   * Takes a signed RING frame of `length` payload bytes piece by piece as the socket delivers
+   * it: each piece goes into the GMAC and straight to its place in the data area (no
+   * reassembly, no allocation). Nothing is forwarded and the lane does not advance before the
+   * tag has been checked; a frame that fails it fails the group, so values added before the
+   * check never reach the caller. A frame for an all-reduce this rank has not started yet is
+   * kept whole (as before).
+   */
+  function ringSink(head: Buffer, length: number, onBad: () => void) {
+    const checker = inLink!.session.signedChecker(head);
+    const valuesEnd = length - P.TAG;
+    let pos = 0;
+    let L: Landing | null = null;
+    let whole: Buffer | null = null;
+    let dead = length < RING_HEADER + P.TAG;
+    if (dead) fail(`${me}: rank ${prev} sent a malformed ring frame`);
+    return {
+      data(bytes: Buffer): void {
+        for (let p = 0; p < bytes.length && !dead;) {
+          if (ctx.stopped()) { dead = true; return; }
+          if (pos < RING_HEADER) {
+            const k = Math.min(RING_HEADER - pos, bytes.length - p);
+            top.set(bytes.subarray(p, p + k), pos);
+            pos += k;
+            p += k;
+            if (pos < RING_HEADER) continue;
+            checker.update(top);
+            if (run === null || run.lanesLeft === 0) {
+              whole = Buffer.allocUnsafe(valuesEnd);
+              top.copy(whole, 0);
+            } else {
+              L = land(run, top, valuesEnd - RING_HEADER);
+              if (!L) dead = true;
+            }
+          } else if (pos < valuesEnd) {
+            const k = Math.min(valuesEnd - pos, bytes.length - p);
+            const piece = bytes.subarray(p, p + k);
+            checker.update(piece);
+            if (whole) whole.set(piece, pos);
+            else put(L!, pos - RING_HEADER, piece);
+            pos += k;
+            p += k;
+          } else {
+            const k = Math.min(length - pos, bytes.length - p);
+            bytes.copy(tag, pos - valuesEnd, p, p + k);
+            pos += k;
+            p += k;
+          }
+        }
+      },
+      end(): void {
+        if (dead || ctx.stopped()) return;
+        if (!checker.check(tag)) return onBad();
+        if (whole) receive(whole);
+        else advance(L!);
+      },
+    };
   }
 
   /** Runs ring all-reduce `seq` of the `n` values in the mailbox (in place); DONE when finished. */
