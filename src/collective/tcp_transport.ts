@@ -76,9 +76,11 @@ export class TcpTransport implements CollectiveTransport {
   private pending: {seq: number; length: number; area: Float64Array | Float32Array} | null = null;
 
   constructor(opts: TcpOptions) {
-    this.rank = opts.rank;
-    this.worldSize = opts.worldSize;
-    this.timeoutMs = opts.timeoutMs ?? 60000;
+    // Checked here, before a worker starts, so that a typo fails at once with the field's name.
+    this.worldSize = checkInt('worldSize', opts.worldSize, 1, 65536);
+    this.rank = checkInt('rank', opts.rank, 0, opts.worldSize - 1);
+    checkInt('masterPort', opts.masterPort, 1, 65535);
+    this.timeoutMs = checkInt('timeoutMs', opts.timeoutMs ?? 60000, 1, 2 ** 31 - 1);
     this.maxMessageBytes = opts.maxMessageBytes ?? 64 * 1024 * 1024;
     this.box = tcpMailbox(this.maxMessageBytes);
     const workerData: TcpWorkerData = {

@@ -39,6 +39,15 @@ describe('environment', () => {
     expect(() => new TcpTransport({...base, ringPort: 70000})).toThrow(/ringPort must be an integer in \[0, 65535\], got 70000/);
     expect(() => new TcpTransport({...base, ringChunkBytes: 4})).toThrow(/ringChunkBytes must be an integer in \[8, /);
   });
+
+  test('bad rendezvous options fail at once with the field\'s name', () => {
+    const base = {rank: 0, worldSize: 2, masterAddr: '127.0.0.1', masterPort: 1, token: 't'};
+    expect(() => new TcpTransport({...base, masterPort: 99999})).toThrow(/masterPort must be an integer in \[1, 65535\], got 99999/);
+    expect(() => new TcpTransport({...base, masterPort: 0})).toThrow(/masterPort must be an integer in \[1, 65535\], got 0/);
+    expect(() => new TcpTransport({...base, rank: 2})).toThrow(/rank must be an integer in \[0, 1\], got 2/);
+    expect(() => new TcpTransport({...base, worldSize: 1.5})).toThrow(/worldSize must be an integer/);
+    expect(() => new TcpTransport({...base, timeoutMs: 0})).toThrow(/timeoutMs must be an integer in \[1, /);
+  });
 });
 
 describe('distributedOptimizer: overlapped buckets', () => {
