@@ -22,13 +22,13 @@ test('no source maps and no images', () => {
 
 test('the README states the packed size (within 15%)', () => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const m = /`npm pack`: about (\d+) kB \(([\d.]+) MB unpacked\)/.exec(readme);
+  const m = /`npm pack`: about (\d+) kB \(([\d.]+) MB unpacked/.exec(readme);
   expect(m).not.toBeNull();
   const [stated, unpacked] = [Number(m![1]) * 1000, Number(m![2]) * 1e6];
   expect(Math.abs(info.size - stated) / stated).toBeLessThan(0.15);
   expect(Math.abs(info.unpackedSize - unpacked) / unpacked).toBeLessThan(0.15);
   // Small: well under a megabyte packed.
-  expect(info.size).toBeLessThan(400_000);
+  expect(info.size).toBeLessThan(500_000);
 });
 
 test('LICENSE is the Apache License 2.0 that package.json names', () => {
