@@ -5,7 +5,7 @@
  * same data. Both ORT packages are dev dependencies of this benchmark only.
  *
  * How it is timed (bench/ort/timing.ts): per backend and norm, one call of each engine per
- * round, a 5 ms idle gap before every call (so neither engine's spinning worker threads slow
+ * round, a 25 ms idle gap before every call (so neither engine's spinning worker threads slow
  * the other), medians over the rounds. Same thread count: the `tensorflow` backend runs
  * TensorFlow's pool of one thread per core, so it is checked against ORT-node with as many
  * intra-op threads; the `cpu` and `wasm` kernels are single-threaded JavaScript, so they are
@@ -158,7 +158,7 @@ function render(rows: OrtRow[], pool: number, tf: TF, ortVersion: string): Secti
     '### Forward passes against ONNX Runtime', '',
     `ONNX Runtime ${ortVersion} (onnxruntime-node, CPU ` +
     'execution provider; onnxruntime-web\'s wasm build in Node, 1 thread) on one-op ONNX models (opsets 15–23) ' +
-    'fed the same data as ours. One call of each engine per round with a 5 ms idle gap before every call, ' +
+    'fed the same data as ours. One call of each engine per round with a 25 ms idle gap before every call, ' +
     'medians. Same thread count: `tensorflow` (TensorFlow\'s pool of one thread per core) is checked against ' +
     `ORT-node with ${pool} intra-op threads; the \`cpu\` and \`wasm\` kernels are single-threaded JavaScript and ` +
     'are checked against ORT-node with 1 thread (the other column is shown too). "x.add(1)" is the backend\'s own ' +
