@@ -38,3 +38,6 @@ apt-get update
 apt-get install -y --no-install-recommends "${missing[@]}"
 test -x /usr/bin/chromium
 for tool in mpirun slurmctld slurmd sbatch munged shellcheck; do command -v "$tool" >/dev/null; done
+# The SIMD build accepts either the versioned or the plain names (scripts/build-simd.sh).
+{ command -v clang-14 || command -v clang; } >/dev/null || { echo "setup-debian: clang missing after install" >&2; exit 1; }
+{ command -v wasm-ld-14 || command -v wasm-ld; } >/dev/null || { echo "setup-debian: wasm-ld missing after install" >&2; exit 1; }
