@@ -199,6 +199,15 @@ def pick_affine(g, c_shape, affine):
     return gamma, beta
 
 
+def affine_inputs(g, shape, c_shape, affine, shifted):
+    """x, then gamma/beta, then dy drawn in that order (each case's RNG stream depends on it), as
+    float32 arrays and as float64 tensors (x, gamma, beta require grad; dy does not)."""
+    x_np = g.x(shape, shifted)
+    gamma_np, beta_np = pick_affine(g, c_shape, affine)
+    dy_np = g.normal(shape)
+    return (x_np, gamma_np, beta_np, dy_np), (dbl(x_np), dbl(gamma_np), dbl(beta_np), dbl(dy_np, False))
+
+
 def kink_ok(z, act, thr):
     """Reject draws where a pre-activation sits too close to the kink at 0,
     where float32 rounding in JS could flip the branch (and the gradient)."""
@@ -373,11 +382,7 @@ def ln_case(name, shape, axes, affine=True, eps=DEFAULT_EPS, eps_given=True, shi
     opts = make_opts(eps=eps if eps_given else None, axes=list(axes))
 
     def fn(g):
-        x_np = g.x(shape, shifted)
-        gamma_np, beta_np = pick_affine(g, nshape, affine)
-        dy_np = g.normal(shape)
-        x, gamma, beta = dbl(x_np), dbl(gamma_np), dbl(beta_np)
-        dy = dbl(dy_np, False)
+        (x_np, gamma_np, beta_np, dy_np), (x, gamma, beta, dy) = affine_inputs(g, shape, nshape, affine, shifted)
         y = F.layer_norm(x - (SHIFT if shifted else 0.0), nshape, weight=gamma, bias=beta, eps=eps_v)
         dx, dgamma, dbeta = vjp(y, dy, [x, gamma, beta])
         case = norm_case_dict(x_np, gamma_np, beta_np, dy_np, y, dx, dgamma, dbeta)
@@ -433,11 +438,7 @@ def gn_like_case(op, name, shape, fmt, groups=None, affine=True, eps=DEFAULT_EPS
                      act=act, alpha=alpha, groups=groups if op == "groupNorm" else None)
 
     def fn(g):
-        x_np = g.x(shape, shifted)
-        gamma_np, beta_np = pick_affine(g, [C], affine)
-        dy_np = g.normal(shape)
-        x, gamma, beta = dbl(x_np), dbl(gamma_np), dbl(beta_np)
-        dy = dbl(dy_np, False)
+        (x_np, gamma_np, beta_np, dy_np), (x, gamma, beta, dy) = affine_inputs(g, shape, [C], affine, shifted)
         xc = to_cf(x - (SHIFT if shifted else 0.0), fmt)
         if op == "groupNorm":
             zc = F.group_norm(xc, groups, weight=gamma, bias=beta, eps=eps_v)
@@ -667,11 +668,7 @@ def renorm_case(name, shape, fmt, clip, affine=True, eps=1e-3, act=None, alpha=N
     d_max = clip.get("dMax", float("inf"))
 
     def fn(g):
-        x_np = g.x(shape, False)
-        gamma_np, beta_np = pick_affine(g, [C], affine)
-        dy_np = g.normal(shape)
-        x, gamma, beta = dbl(x_np), dbl(gamma_np), dbl(beta_np)
-        dy = dbl(dy_np, False)
+        (x_np, gamma_np, beta_np, dy_np), (x, gamma, beta, dy) = affine_inputs(g, shape, [C], affine, False)
         xc = to_cf(x, fmt)
         red = [0] + list(range(2, rank))
         mu = xc.mean(dim=red)
