@@ -6,7 +6,7 @@
 import type * as tfType from '@tensorflow/tfjs-core';
 import type * as normsType from '../src/index.js';
 import type {Row} from './report.js';
-import {workloads, yardstick} from './workloads.js';
+import {jsLoop, workloads, yardstick} from './workloads.js';
 
 type Fn = () => tfType.Tensor | tfType.Tensor[];
 /** Waits for the outputs (synchronously, or through a promise where only async read-back works: webgpu). */
@@ -53,10 +53,12 @@ export async function timeInterleaved(tf: typeof tfType, fns: Record<string, Fn>
 /**
  * Every workload of bench/workloads.ts on the active backend: ours, the baseline and the
  * `x.add(1)` yardstick of the same shape, interleaved; one row each. `only` keeps the workloads
- * whose "op mode" label contains it.
+ * whose "op mode" label contains it. With `withJsLoop` (the cpu section) a plain JavaScript loop
+ * over a Float32Array of the same size runs in the same rounds: the true memory yardstick there.
  */
 export async function timeWorkloads(tf: typeof tfType, norms: typeof normsType, sync: Sync,
-                                    opts: TimeOptions, log: (s: string) => void, only?: string): Promise<Row[]> {
+                                    opts: TimeOptions, log: (s: string) => void, only?: string,
+                                    withJsLoop = false): Promise<Row[]> {
   const rows: Row[] = [];
   const sticks = new Map<string, ReturnType<typeof yardstick>>();
   const tfAll = tf as never as Parameters<typeof workloads>[0];
@@ -69,12 +71,15 @@ export async function timeWorkloads(tf: typeof tfType, norms: typeof normsType, 
     if (!sticks.has(key)) sticks.set(key, yardstick(tfAll, w.shape));
     const fns: Record<string, Fn> = {ours: w.ours, add: sticks.get(key)!.run};
     if (w.baseline) fns.baseline = w.baseline;
+    if (withJsLoop) fns.jsLoop = jsLoop(Float32Array.from({length: w.shape.reduce((a, b) => a * b, 1)}, Math.random));
     const t = await timeInterleaved(tf, fns, sync, opts);
     const base = w.baseline ? t.baseline : null;
     rows.push({op: w.op, shape: w.shape, mode: w.mode, traffic: w.traffic, oursMs: t.ours,
-      baselineName: w.baselineName, baselineMs: base, baselineError: w.baselineError, addMs: t.add});
+      baselineName: w.baselineName, baselineMs: base, baselineError: w.baselineError, addMs: t.add,
+      ...(withJsLoop ? {jsLoopMs: t.jsLoop} : {})});
     log(`${tf.getBackend().padEnd(10)} ${w.op.padEnd(30)} ${w.mode.padEnd(17)} ours ${t.ours.toFixed(2)} ms  ` +
-        `baseline ${base === null ? 'fails' : base.toFixed(2) + ' ms'}  add ${t.add.toFixed(3)} ms`);
+        `baseline ${base === null ? 'fails' : base.toFixed(2) + ' ms'}  add ${t.add.toFixed(3)} ms` +
+        (withJsLoop ? `  JS loop ${t.jsLoop.toFixed(3)} ms` : ''));
     w.dispose();
   }
   for (const y of sticks.values()) y.dispose();

@@ -199,6 +199,19 @@ export function workloads(tf: TF, norms: Norms): Workload[] {
   return out;
 }
 
+/**
+ * A plain JavaScript loop `y[i] = x[i] + 1` over a new Float32Array: the cpu memory yardstick
+ * (what any JavaScript kernel pays to read its input and write a fresh output; traffic 2).
+ */
+export function jsLoop(x: Float32Array): () => [] {
+  return () => {
+    const y = new Float32Array(x.length);
+    for (let i = 0; i < x.length; i++) y[i] = x[i] + 1;
+    if (y[0] !== Math.fround(x[0] + 1)) throw new Error('unreachable');
+    return [];
+  };
+}
+
 /** `x.add(1)` on a tensor of `shape`: the memory-speed yardstick (traffic 2). */
 export function yardstick(tf: TF, shape: number[]): {run: () => T; dispose: () => void} {
   const x = produced(tf, tf.randomNormal(shape, 0, 1, 'float32', 5));

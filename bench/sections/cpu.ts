@@ -7,7 +7,7 @@ import {cpus} from 'node:os';
 
 export async function runCpu(opts: TimeOptions, log: (s: string) => void): Promise<SectionResult> {
   await tf.setBackend('cpu');
-  const rows = await timeWorkloads(tf, norms, () => {}, opts, log, process.env.TFJS_NORMS_BENCH_ONLY);
+  const rows = await timeWorkloads(tf, norms, () => {}, opts, log, process.env.TFJS_NORMS_BENCH_ONLY, true);
   return {
     section: 'cpu', backend: 'cpu',
     environment: `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, tfjs ${tf.version.tfjs}`,

@@ -21,6 +21,7 @@ import type {TimeOptions} from '../interleave.js';
 import {ensureModels} from '../ort/models.js';
 import {countTfOps, forwardCases} from '../ort/cases.js';
 import {timeRounds, type Timed} from '../ort/timing.js';
+import {jsLoop} from '../workloads.js';
 
 type TF = typeof tfType;
 type Ort = typeof import('onnxruntime-node');
@@ -69,15 +70,6 @@ async function sessions(ort: Ort, dir: string, file: string, threads: number) {
   });
 }
 
-/** A plain JavaScript loop `y[i] = x[i] + 1` over a new Float32Array: the cpu memory yardstick. */
-function jsLoop(x: Float32Array): () => void {
-  return () => {
-    const y = new Float32Array(x.length);
-    for (let i = 0; i < x.length; i++) y[i] = x[i] + 1;
-    if (y[0] !== Math.fround(x[0] + 1)) throw new Error('unreachable');
-  };
-}
-
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
@@ -123,7 +115,10 @@ export async function runOrt(opts: TimeOptions, log: (s: string) => void): Promi
       } else {
         row.oursNote = c.missing;
       }
-      if (backend === 'cpu') fns.jsLoop = jsLoop(c.data.x.data);
+      if (backend === 'cpu') {
+        const loop = jsLoop(c.data.x.data);
+        fns.jsLoop = () => { loop(); };
+      }
       if (backend === 'wasm') fns.ortWeb = async () => { await web.run(webFeeds); };
       const t = await timeRounds(fns, opts);
       Object.assign(row, t.ms);
