@@ -53,7 +53,7 @@ async function processGroup<T>(script: string, world: number, args: string[], en
 }
 
 /** Median ms of a plain loopback TCP copy of `bytes` between two processes. */
-async function loopbackCopy(bytes: number, iters: number): Promise<number> {
+async function loopbackCopy(bytes: number, iters: number, warmups = 1): Promise<number> {
   const port = String(await freePort('127.0.0.1'));
   const recv = spawn(process.execPath, [join(workers, 'loopback_copy.cjs'), 'recv', port, String(bytes)]);
   await new Promise<void>((resolve, reject) => {
@@ -61,7 +61,7 @@ async function loopbackCopy(bytes: number, iters: number): Promise<number> {
     recv.once('exit', (code) => reject(new Error(`loopback receiver exited with ${code}`)));
   });
   const out = await new Promise<string>((resolve, reject) => execFile(process.execPath,
-    [join(workers, 'loopback_copy.cjs'), 'send', port, String(bytes), String(iters)], {timeout: 120000},
+    [join(workers, 'loopback_copy.cjs'), 'send', port, String(bytes), String(iters), String(warmups)], {timeout: 120000},
     (e, stdout) => (e ? reject(e) : resolve(stdout))));
   recv.kill();
   return (JSON.parse(out.trim()) as {ms: number}).ms;
@@ -72,31 +72,33 @@ const gbps = (bytes: number, ms: number) => bytes / ms / 1e6;
 const busGbps = (bytes: number, world: number, ms: number) => gbps((bytes * 2 * (world - 1)) / world, ms);
 
 async function bandwidth(quick: boolean, log: (s: string) => void): Promise<{markdown: string[]; checks: Check[]}> {
-  const iters = (quick ? [3, 2, 1] : [10, 5, 3]).join(',');
+  const iters = (quick ? [5, 5, 3] : [15, 9, 5]).join(',');
+  // The first runs of a size are up to twice as slow (TCP windows, V8 compiling the loops): every
+  // all-reduce and the raw ring are timed after the same 5 warm-up runs.
+  const WARMUPS = '5';
   const loopIters = quick ? 3 : 10;
-  // The raw ring is cheap (at most ~0.3 s a run): more runs, after 5 warm-ups (a size's first
-  // few runs take up to twice as long), keep this ceiling out of the noise.
+  // The raw ring is cheap (at most ~0.3 s a run): more runs keep this ceiling out of the noise.
   const rawIters = (quick ? [9, 9, 5] : [21, 15, 9]).join(',');
   // The copy is timed before and after the all-reduces (the machine's load drifts); the mean is reported.
   const before: number[] = [];
-  for (const b of BANDWIDTH_SIZES) before.push(await loopbackCopy(b, loopIters));
+  for (const b of BANDWIDTH_SIZES) before.push(await loopbackCopy(b, loopIters, Number(WARMUPS)));
   const runs: Record<string, Record<number, number>> = {};
   for (const world of [2, 3, 4]) {
     for (const mode of ['star', 'ring', 'sealed'] as const) {
       runs[`${world} ${mode}`] = await processGroup<Record<number, number>>('ring_allreduce_rank.cjs', world,
-        [BANDWIDTH_SIZES.join(','), iters],
+        [BANDWIDTH_SIZES.join(','), iters, WARMUPS],
         {TFJS_NORMS_MAX_MESSAGE_BYTES: String(128 * MB), TFJS_NORMS_RING_THRESHOLD_BYTES: mode === 'star' ? 'off' : '0',
          TFJS_NORMS_RING_ENCRYPT: mode === 'sealed' ? '1' : '0'});
       log(`collective  all-reduce ${mode} world ${world}: ` +
         BANDWIDTH_SIZES.map((b) => `${b / MB} MB ${busGbps(b, world, runs[`${world} ${mode}`][b]).toFixed(2)} GB/s`).join(', '));
     }
     // The ring's data movement over plain sockets (no adds, no MAC): what the ring could reach here.
-    runs[`${world} raw`] = await processGroup<Record<number, number>>('raw_ring_rank.cjs', world, [BANDWIDTH_SIZES.join(','), rawIters, '5']);
+    runs[`${world} raw`] = await processGroup<Record<number, number>>('raw_ring_rank.cjs', world, [BANDWIDTH_SIZES.join(','), rawIters, WARMUPS]);
     log(`collective  raw ring world ${world}: ` +
       BANDWIDTH_SIZES.map((b) => `${b / MB} MB ${busGbps(b, world, runs[`${world} raw`][b]).toFixed(2)} GB/s`).join(', '));
   }
   const loop: number[] = [];
-  for (const [i, b] of BANDWIDTH_SIZES.entries()) loop.push((before[i] + await loopbackCopy(b, loopIters)) / 2);
+  for (const [i, b] of BANDWIDTH_SIZES.entries()) loop.push((before[i] + await loopbackCopy(b, loopIters, Number(WARMUPS))) / 2);
   const rows = ['| size | ranks | loopback copy GB/s | raw ring bus GB/s | raw ring / copy | star bus GB/s | ring bus GB/s | ' +
                 'ring / copy | ring / raw ring | ring, encrypted, bus GB/s |',
                 '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|'];
@@ -124,7 +126,7 @@ async function bandwidth(quick: boolean, log: (s: string) => void): Promise<{mar
       'between neighbours (1 MiB frames authenticated with AES-GMAC, the default; encrypted: ' +
       '`TFJS_NORMS_RING_ENCRYPT=1`, AES-256-GCM). Raw ring: the ring’s data movement alone over plain loopback ' +
       'sockets, W processes (`bench/workers/raw_ring_rank.cjs`: the same segments, 1 MiB chunks and pipelining, ' +
-      'sent from one buffer and copied into another; no adds, no MAC; median after 5 warm-up runs, the ring has 1), ' +
+      'sent from one buffer and copied into another; no adds, no MAC; medians after 5 warm-up runs, as for the copy, star and ring), ' +
       'i.e. the most any ring all-reduce can reach here. The copy moves the size once with both cores; the W ranks of a ring move 2(W−1)·size between them over ' +
       'the same two cores, so their bus bandwidth is at most about copy/W (0.5× at 2 ranks, 0.33× at 3, 0.25× at 4) ' +
       'when the copy keeps both cores busy (one block, then an acknowledgement: less so for the smaller sizes) ' +

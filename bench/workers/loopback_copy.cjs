@@ -1,10 +1,10 @@
 // Plain loopback TCP copy, the yardstick of the all-reduce bus bandwidth: argv[2] 'recv' listens
 // on argv[3] and acknowledges each block of argv[4] bytes with one byte; 'send' connects and
-// times argv[5] sends of argv[4] bytes (after one warm-up), printing the median ms.
+// times argv[5] sends of argv[4] bytes after argv[6] warm-ups (default 1), printing the median ms.
 const net = require('node:net');
 
-const [role, portArg, sizeArg, itersArg] = process.argv.slice(2);
-const port = Number(portArg), size = Number(sizeArg), iters = Number(itersArg || 3);
+const [role, portArg, sizeArg, itersArg, warmupArg] = process.argv.slice(2);
+const port = Number(portArg), size = Number(sizeArg), iters = Number(itersArg || 3), warmups = Number(warmupArg || 1);
 if (role === 'recv') {
   const server = net.createServer((s) => {
     let got = 0;
@@ -26,9 +26,9 @@ if (role === 'recv') {
   s.on('data', (d) => {
     for (let i = 0; i < d.length; i++) {
       times.push(Number(process.hrtime.bigint() - t0) / 1e6);
-      if (times.length <= iters) once();
+      if (times.length < warmups + iters) once();
       else {
-        const timed = times.slice(1).sort((a, b) => a - b);
+        const timed = times.slice(warmups).sort((a, b) => a - b);
         console.log(JSON.stringify({ms: timed[timed.length >> 1]}));
         s.end();
       }
