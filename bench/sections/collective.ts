@@ -99,30 +99,30 @@ async function bandwidth(quick: boolean, log: (s: string) => void): Promise<{mar
   const iters = (quick ? [5, 5, 3] : [15, 9, 5]).join(',');
   // The first runs of a size are up to twice as slow (TCP windows, V8 compiling the loops): every
   // all-reduce and the raw ring are timed after the same 5 warm-up runs.
-  const WARMUPS = '5';
+  const WARMUPS = 5;
   const loopIters = quick ? 3 : 10;
   // The raw ring is cheap (at most ~0.3 s a run): more runs keep this ceiling out of the noise.
   const rawIters = (quick ? [9, 9, 5] : [21, 15, 9]).join(',');
   // The copy is timed before and after the all-reduces (the machine's load drifts); the mean is reported.
   const before: number[] = [];
-  for (const b of BANDWIDTH_SIZES) before.push(await loopbackCopy(b, loopIters, Number(WARMUPS)));
+  for (const b of BANDWIDTH_SIZES) before.push(await loopbackCopy(b, loopIters, WARMUPS));
   const runs: Record<string, Record<number, number>> = {};
   for (const world of [2, 3, 4]) {
     for (const mode of ['star', 'ring', 'sealed'] as const) {
       runs[`${world} ${mode}`] = await processGroup<Record<number, number>>('ring_allreduce_rank.cjs', world,
-        [BANDWIDTH_SIZES.join(','), iters, WARMUPS],
+        [BANDWIDTH_SIZES.join(','), iters, String(WARMUPS)],
         {TFJS_NORMS_MAX_MESSAGE_BYTES: String(128 * MB), TFJS_NORMS_RING_THRESHOLD_BYTES: mode === 'star' ? 'off' : '0',
          TFJS_NORMS_RING_ENCRYPT: mode === 'sealed' ? '1' : '0'});
       log(`collective  all-reduce ${mode} world ${world}: ` +
         BANDWIDTH_SIZES.map((b) => `${b / MB} MB ${busGbps(b, world, runs[`${world} ${mode}`][b]).toFixed(2)} GB/s`).join(', '));
     }
     // The ring's data movement over plain sockets (no adds, no MAC): what the ring could reach here.
-    runs[`${world} raw`] = await processGroup<Record<number, number>>('raw_ring_rank.cjs', world, [BANDWIDTH_SIZES.join(','), rawIters, WARMUPS]);
+    runs[`${world} raw`] = await processGroup<Record<number, number>>('raw_ring_rank.cjs', world, [BANDWIDTH_SIZES.join(','), rawIters, String(WARMUPS)]);
     log(`collective  raw ring world ${world}: ` +
       BANDWIDTH_SIZES.map((b) => `${b / MB} MB ${busGbps(b, world, runs[`${world} raw`][b]).toFixed(2)} GB/s`).join(', '));
   }
   const loop: number[] = [];
-  for (const [i, b] of BANDWIDTH_SIZES.entries()) loop.push((before[i] + await loopbackCopy(b, loopIters, Number(WARMUPS))) / 2);
+  for (const [i, b] of BANDWIDTH_SIZES.entries()) loop.push((before[i] + await loopbackCopy(b, loopIters, WARMUPS)) / 2);
   const rows = ['| size | ranks | loopback copy GB/s | raw ring bus GB/s | raw ring / copy | star bus GB/s | ring bus GB/s | ' +
                 'ring / copy | ring / raw ring | ring, encrypted, bus GB/s |',
                 '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|'];
