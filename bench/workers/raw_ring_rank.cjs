@@ -4,13 +4,14 @@
 // connects to rank r+1. For each size in argv[2] (bytes, comma-separated) it runs argv[3]
 // (comma-separated) timed iterations after argv[4] warm-ups (default 1; the first few runs of a
 // size are up to twice as slow); rank 0 prints the median ms per size.
-// One iteration moves what ring_plan.ts moves for float32 arrays: the array is cut into W
+// One iteration moves what ring_plan.ts (built, dist/cjs) plans for float32 arrays: the array is cut into W
 // segments, each into chunks of at most argv[5] bytes (default 1 MiB, the ring's frames); in
 // step t < 2(W−1) a rank sends chunk c of one segment while receiving one from its predecessor,
 // and sends chunk c of step t+1 as soon as it has received chunk c of step t (the ring's
 // pipelining). Sends come from a preallocated buffer; received bytes are copied into another.
 // Each iteration starts after a barrier (a token round the ring, then a release round it).
 const net = require('node:net');
+const {ringPlan} = require('../../dist/cjs/src/collective/ring_plan.js');
 
 const rank = Number(process.env.RANK);
 const W = Number(process.env.WORLD_SIZE);
@@ -32,18 +33,11 @@ const fill = (r) => 0x10 + r; // payload byte of rank r: a framing error shows a
 const payload = Buffer.alloc(Math.max(...sizes), fill(rank));
 const received = Buffer.alloc(payload.length);
 
-/** Byte ranges of ring_plan.ts for `bytes` of float32: chunk c of segment k is chunks[k][c]. */
+/** Byte ranges of the ring's own plan (ring_plan.ts, built) for `bytes` of float32, as the ring cuts them. */
 function plan(bytes) {
-  const n = bytes / 4;
-  const start = (k) => Math.floor((n * k) / W);
-  const chunks = Math.max(1, Math.ceil(Math.ceil(n / W) / Math.max(1, Math.floor(chunkBytes / 4))));
-  const segs = Array.from({length: W}, (_, k) => {
-    const a = start(k), len = start(k + 1) - a;
-    return Array.from({length: chunks}, (__, c) =>
-      [4 * (a + Math.floor((len * c) / chunks)), 4 * (a + Math.floor((len * (c + 1)) / chunks))]);
-  });
-  const sendSegment = (r, t) => (t < W - 1 ? mod(r - t) : mod(r + 1 - (t - (W - 1))));
-  return {chunks, send: (t, c) => segs[sendSegment(rank, t)][c], recv: (t, c) => segs[sendSegment(mod(rank - 1), t)][c]};
+  const p = ringPlan(bytes / 4, W, Math.max(1, Math.floor(chunkBytes / 4)));
+  const at = (k, c) => p.range(k, c).map((i) => 4 * i);
+  return {chunks: p.chunks, send: (t, c) => at(p.sendSegment(rank, t), c), recv: (t, c) => at(p.recvSegment(rank, t), c)};
 }
 
 // Everything this rank will read from its predecessor, in order: per iteration the two barrier
